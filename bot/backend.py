@@ -1,0 +1,22 @@
+"""Which records backend the bot talks to, chosen by settings."""
+
+from __future__ import annotations
+
+from backend_client.protocol import RecordsBackend
+from bot.settings import BackendKind, Settings
+
+
+async def open_backend(settings: Settings) -> RecordsBackend:
+    config = settings.backend
+    if config.backend is BackendKind.HTTP:
+        from backend_client.http import HttpRecordsBackend
+
+        assert config.backend_url is not None and config.backend_token is not None
+        return HttpRecordsBackend(
+            config.backend_url,
+            config.backend_token.get_secret_value(),
+            timeout=config.backend_timeout_seconds,
+        )
+    from backend_client.sandbox import SandboxBackend
+
+    return await SandboxBackend.open(config.sandbox_path, seed=config.sandbox_seed)

@@ -1,0 +1,1 @@
+"""The bot's own database: users, consents and what later features need (not medical data)."""

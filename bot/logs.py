@@ -1,0 +1,85 @@
+"""Structured, privacy-safe logging.
+
+One JSON object per line. Our own events go through `log_event` with fields we choose; text
+from libraries is scrubbed of anything that looks like a token, a phone, a policy number or a
+long id before it is written, because a library may one day log more than it does today.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+_SCRUBBERS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\d{5,20}:[A-Za-z0-9_-]{20,}"), "<token>"),
+    (re.compile(r"(?i)(bot)[0-9]+:[^/\s]+"), r"\1<token>"),
+    (re.compile(r"\+?\d[\d\s()-]{8,}\d"), "<number>"),
+    (re.compile(r"\b\d{5,}\b"), "<number>"),
+)
+
+_pseudonym_key = b"unset"
+
+
+def configure_pseudonyms(key: bytes) -> None:
+    global _pseudonym_key
+    _pseudonym_key = key
+
+
+def pseudonym(telegram_id: int | str) -> str:
+    """A stable keyed hash of a Telegram id: lets logs be correlated without naming anyone."""
+    digest = hmac.new(_pseudonym_key, str(telegram_id).encode(), hashlib.sha256).hexdigest()
+    return "u" + digest[:12]
+
+
+def scrub(text: str) -> str:
+    for pattern, replacement in _SCRUBBERS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        fields = getattr(record, "event_fields", None)
+        payload: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+        }
+        if fields is not None:
+            payload["event"] = record.msg
+            payload.update(fields)
+        else:
+            payload["event"] = "library"
+            payload["message"] = scrub(record.getMessage())
+        if record.exc_info and record.exc_info[0] is not None:
+            # Type and place only: exception messages can quote user input.
+            exc_type = record.exc_info[0]
+            tb = record.exc_info[2]
+            while tb is not None and tb.tb_next is not None:
+                tb = tb.tb_next
+            payload["error"] = exc_type.__name__
+            if tb is not None:
+                payload["where"] = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
+        return json.dumps(payload, ensure_ascii=False, default=str)
+
+
+def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **fields: Any) -> None:
+    """Log a named event with safe fields only (ids, counts, kinds - never personal data)."""
+    logger.log(level, event, extra={"event_fields": fields})
+
+
+def setup_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # aiohttp's access log prints request lines; the webhook path carries no secret but
+    # query strings might, and one line per request is noise at production volume.
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

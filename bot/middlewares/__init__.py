@@ -1,0 +1,1 @@
+"""Per-update resources and cross-cutting checks, registered in bot/factory.py."""

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject
+from aiogram.types import User as TgUser
+
+from bot.db.engine import SessionMaker
+from bot.services.users import get_or_create_user
+
+
+class DbSessionMiddleware(BaseMiddleware):
+    """One session per update, committed when the handler returns, rolled back on error."""
+
+    def __init__(self, sessionmaker: SessionMaker) -> None:
+        self._sessionmaker = sessionmaker
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        async with self._sessionmaker() as session:
+            data["session"] = session
+            tg_user: TgUser | None = data.get("event_from_user")
+            if tg_user is not None and not tg_user.is_bot:
+                data["user"] = await get_or_create_user(session, tg_user.id)
+            result = await handler(event, data)
+            await session.commit()
+            return result

@@ -1,0 +1,1 @@
+"""Flow logic with no aiogram imports: reusable by any messenger adapter."""

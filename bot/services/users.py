@@ -1,0 +1,44 @@
+"""Users, their language and their consent (152-FZ: explicit, recorded, revocable)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.base import utcnow
+from bot.db.models import User
+
+CONSENT_VERSION = "2026-11"
+SUPPORTED_LANGUAGES = ("ru", "en")
+
+
+async def get_or_create_user(session: AsyncSession, telegram_id: int) -> User:
+    user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
+    now = utcnow()
+    if user is None:
+        user = User(telegram_id=telegram_id, created_at=now, last_seen_at=now)
+        session.add(user)
+        await session.flush()
+    else:
+        user.last_seen_at = now
+        # Writing to the bot again is how a user who blocked it comes back.
+        user.blocked_at = None
+    return user
+
+
+def set_language(user: User, language: str) -> None:
+    if language not in SUPPORTED_LANGUAGES:
+        raise ValueError(f"unsupported language {language!r}")
+    user.language = language
+
+
+def give_consent(user: User, now: datetime | None = None) -> None:
+    user.consent_given_at = now or utcnow()
+    user.consent_withdrawn_at = None
+    user.consent_version = CONSENT_VERSION
+
+
+def withdraw_consent(user: User, now: datetime | None = None) -> None:
+    user.consent_withdrawn_at = now or utcnow()

@@ -1,0 +1,237 @@
+"""Settings: one class per concern, read from the environment (and `.env`).
+
+The environment variable names are the public contract documented in README.md and
+`.env.example`; each field is named after its variable so errors name the variable.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_BASE_CONFIG = SettingsConfigDict(
+    env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+)
+_TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
+DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
+
+
+class TelegramSettings(BaseSettings):
+    model_config = _BASE_CONFIG
+
+    bot_token: SecretStr | None = None
+    telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _TOKEN_RE.match(value.get_secret_value()):
+            raise ValueError("must look like 123456:ABC-DEF... (the token @BotFather gives)")
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _url_shape(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s):// URL")
+        return value.rstrip("/")
+
+
+class DatabaseSettings(BaseSettings):
+    model_config = _BASE_CONFIG
+
+    database_url: str = "sqlite+aiosqlite:///./var/emk-bot.sqlite3"
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        # People paste plain postgres:// URLs; the app always talks through async drivers.
+        for plain, async_ in (
+            ("postgres://", "postgresql+asyncpg://"),
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if value.startswith(plain):
+                return async_ + value[len(plain) :]
+        if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+            raise ValueError("must be a postgresql:// or sqlite:// URL")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+class RedisSettings(BaseSettings):
+    model_config = _BASE_CONFIG
+
+    redis_url: str | None = None
+    redis_prefix: str = "emk"
+    fsm_ttl_seconds: int = Field(default=24 * 3600, gt=0)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _url_shape(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        assert value is not None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis:// URL")
+        return value
+
+
+class BackendKind(StrEnum):
+    SANDBOX = "sandbox"
+    HTTP = "http"
+
+
+class BackendSettings(BaseSettings):
+    model_config = _BASE_CONFIG
+
+    backend: BackendKind = BackendKind.SANDBOX
+    backend_url: str | None = None
+    backend_token: SecretStr | None = None
+    backend_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    sandbox_path: Path = Path("./var/sandbox.sqlite3")
+    sandbox_seed: int = 42
+
+    @model_validator(mode="after")
+    def _http_needs_url(self) -> Self:
+        if self.backend is BackendKind.HTTP:
+            if not self.backend_url:
+                raise ValueError("BACKEND_URL is required when BACKEND=http")
+            if self.backend_token is None:
+                raise ValueError("BACKEND_TOKEN is required when BACKEND=http")
+        return self
+
+
+class WebhookSettings(BaseSettings):
+    model_config = _BASE_CONFIG
+
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "0.0.0.0"  # noqa: S104 - the container's listen address
+    webhook_port: int = Field(default=8080, gt=0, lt=65536)
+    webhook_path: str = "/telegram/webhook"
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _url_shape(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        assert value is not None
+        if not value.startswith("https://") and not value.startswith("http://127."):
+            raise ValueError("must be an https:// URL (Telegram only calls https)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram allows 1-256 characters A-Z, a-z, 0-9, _ and -; we ask for a real secret.
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()
+        ):
+            raise ValueError("must be 16-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _url_needs_secret(self) -> Self:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
+        return self
+
+
+class AppSettings(BaseSettings):
+    model_config = _BASE_CONFIG
+
+    log_level: str = "INFO"
+    default_locale: str = "ru"
+    timezone: str = "Europe/Moscow"
+    # Keys pseudonymised ids and encrypts policy numbers at rest. Unset in the embedded
+    # default: a random key is generated once under ./var (see bot/keys.py).
+    secret_key: SecretStr | None = None
+    var_dir: Path = Path("./var")
+    throttle_per_second: float = Field(default=3.0, gt=0)
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        if value not in {"ru", "en"}:
+            raise ValueError("must be ru or en")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("must be an IANA time zone such as Europe/Moscow") from exc
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _key_len(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+        return value
+
+
+class Settings(BaseSettings):
+    """All sections together; build with `load_settings()` to get one-line errors."""
+
+    model_config = _BASE_CONFIG
+
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    backend: BackendSettings = Field(default_factory=BackendSettings)
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+    app: AppSettings = Field(default_factory=AppSettings)
+
+
+class SettingsError(Exception):
+    """A missing or malformed setting; `str()` is one line naming the variable."""
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    name = str(first["loc"][0]).upper() if first["loc"] else ""
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"{name}: {message}" if name else message
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read every section from the environment, turning the first problem into one line."""
+    sections: dict[str, type[BaseSettings]] = {
+        "telegram": TelegramSettings,
+        "database": DatabaseSettings,
+        "redis": RedisSettings,
+        "backend": BackendSettings,
+        "webhook": WebhookSettings,
+        "app": AppSettings,
+    }
+    built: dict[str, BaseSettings] = {}
+    for key, cls in sections.items():
+        section_overrides = overrides.get(key, {})
+        assert isinstance(section_overrides, dict)
+        try:
+            built[key] = cls(**section_overrides)
+        except ValidationError as exc:
+            raise SettingsError(f"configuration error: {describe_validation_error(exc)}") from None
+    return Settings.model_construct(**built)  # type: ignore[arg-type]
