@@ -32,6 +32,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="apply database migrations (alembic upgrade head)",
         description="Bring the bot's database schema up to date (alembic upgrade head).",
     )
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="the embedded sandbox backend: personas, SMS outbox, clinic-side events, serve",
+        description="Tools for the embedded sandbox records backend (synthetic data).",
+    )
+    tools = sandbox.add_subparsers(dest="tool", required=True, metavar="TOOL")
+    tools.add_parser("personas", help="print ready-made demo personas (policy, birth date, family)")
+    sms = tools.add_parser("sms", help="print the sandbox SMS outbox (codes sent to owners)")
+    sms.add_argument("--phone", help="only messages to this phone")
+    sms.add_argument("--last", type=int, default=10, help="how many messages (default 10)")
+    publish = tools.add_parser("publish-result", help="a clinic publishes a new lab result")
+    publish.add_argument("--policy", required=True, help="the patient's 16-digit policy number")
+    publish.add_argument("--panel", default="cbc", help="lab panel code (default cbc)")
+    publish.add_argument("--abnormal", action="store_true", help="with out-of-range values")
+    visits = tools.add_parser("appointments", help="a patient's visits with their ids")
+    visits.add_argument("--policy", required=True, help="the patient's 16-digit policy number")
+    cancel = tools.add_parser("clinic-cancel", help="a clinic cancels an appointment")
+    cancel.add_argument("--appointment", required=True, help="the appointment id")
+    move = tools.add_parser("clinic-move", help="a clinic moves an appointment to another slot")
+    move.add_argument("--appointment", required=True, help="the appointment id")
+    move.add_argument("--slot", help="the new slot id (default: the doctor's next free one)")
+    free = tools.add_parser("free-slot", help="a booked slot becomes free (someone cancelled)")
+    free.add_argument("--slot", help="the slot id")
+    free.add_argument("--doctor", help="or: free the doctor's next taken slot")
+    serve = tools.add_parser("serve", help="serve the sandbox as the Records API over HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8090)
+    commands.add_parser(
+        "demo",
+        help="try the bot offline: emulated Telegram + sandbox + a terminal chat",
+        description="Start the offline Telegram emulator, the sandbox and the bot, and chat "
+        "with the bot in this terminal. Needs no token and no network.",
+    )
     return parser
 
 
@@ -81,6 +114,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             _migrate(settings)
         asyncio.run(runtime.run_worker(settings, once=args.once))
         return 0
+    if args.command == "sandbox":
+        from bot import sandbox_cli
+
+        return asyncio.run(sandbox_cli.run(args, settings))
+    if args.command == "demo":
+        from bot import demo
+
+        return asyncio.run(demo.run_demo(settings))
     raise AssertionError(args.command)
 
 

@@ -100,7 +100,11 @@ def create_dispatcher(
     dispatcher.update.outer_middleware(UpdateLogMiddleware())
     dispatcher.update.outer_middleware(ThrottlingMiddleware(backends.limiter))
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
-    dispatcher.update.outer_middleware(UserLocaleMiddleware(i18n))
+    locale_middleware = UserLocaleMiddleware(i18n)
+    dispatcher.update.outer_middleware(locale_middleware)
+    # aiogram's ErrorsMiddleware is the outermost one, so error handlers run outside the
+    # gettext context set above; they answer the user too, in the same language.
+    dispatcher.errors.outer_middleware(locale_middleware)
     dispatcher.include_router(setup_routers())
     return dispatcher
 

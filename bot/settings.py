@@ -180,7 +180,8 @@ class AppSettings(BaseSettings):
 
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+            # OSError: a tzdata directory such as "Europe" is found but is not a zone file.
             raise ValueError("must be an IANA time zone such as Europe/Moscow") from exc
         return value
 

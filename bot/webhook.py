@@ -8,8 +8,10 @@ import logging
 from typing import Any
 
 from aiogram import Bot, Dispatcher
+from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
+from pydantic import ValidationError
 from sqlalchemy import text
 
 from bot.app import App
@@ -33,8 +35,11 @@ class GracefulRequestHandler(SimpleRequestHandler):
             log_event(logger, "webhook.rejected", logging.WARNING, reason="secret")
             return web.json_response({"error": "unauthorized"}, status=401)
         try:
-            await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            # Validated here, not in the background task: there a bad body would only end up
+            # as a "Task exception was never retrieved" log line quoting what it contained.
+            Update.model_validate(await request.json(), context={"bot": bot})
+        except (json.JSONDecodeError, UnicodeDecodeError, ValidationError):
+            log_event(logger, "webhook.rejected", logging.WARNING, reason="malformed")
             return web.json_response({"error": "malformed update"}, status=400)
         return await super().handle(request)
 

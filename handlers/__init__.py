@@ -5,19 +5,47 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import common, errors, fallback, privacy, start
+from handlers import access_owner, common, errors, fallback, people, policies, privacy, start
 from handlers.filters import HasConsent
+
+
+def _fresh(template: Router) -> Router:
+    """A new Router carrying the template's handlers, filters and middlewares.
+
+    The module-level routers are templates and are never attached themselves: aiogram lets a
+    router have one parent only, so attaching them would make `create_dispatcher` work once per
+    process (tests, the emulator and a second replica in one process each build their own).
+    """
+    router = Router(name=template.name)
+    for name, observer in template.observers.items():
+        target = router.observers[name]
+        target.handlers.extend(observer.handlers)
+        target.filter(*(item.callback for item in observer._handler.filters or ()))
+        for middleware in observer.outer_middleware:
+            target.outer_middleware.register(middleware)
+        for middleware in observer.middleware:
+            target.middleware.register(middleware)
+    router.startup.handlers.extend(template.startup.handlers)
+    router.shutdown.handlers.extend(template.shutdown.handlers)
+    for sub_router in template.sub_routers:
+        router.include_router(_fresh(sub_router))
+    return router
 
 
 def setup_routers() -> Router:
     root = Router(name="root")
-    root.include_routers(errors.router, start.router, common.router, privacy.router)
+    root.include_routers(*(_fresh(r) for r in (errors.router, start.router, common.router)))
+    root.include_router(_fresh(privacy.router))
 
     gated = Router(name="gated")
     gated.message.filter(HasConsent())
     gated.callback_query.filter(HasConsent())
-    # Feature routers (policies, records, appointments, notifications) are included here.
+    # Feature routers (policies, records, appointments, notifications) are included here,
+    # each as `_fresh(feature.router)`.
+    gated.include_routers(
+        *(_fresh(r) for r in (policies.router, people.router, access_owner.router))
+    )
     root.include_router(gated)
 
-    root.include_router(fallback.router)
+    root.include_router(_fresh(fallback.router))
     return root

@@ -9,9 +9,12 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend_client.protocol import RecordsBackend
 from bot.db.models import User
+from bot.keys import AppKeys
 from bot.services import privacy as privacy_service
 from bot.services import users as users_service
+from handlers.access_texts import requester_of
 from keyboards.menu import MENU_PRIVACY
 from keyboards.privacy import PrivacyAction, PrivacyCb, confirm_keyboard, privacy_keyboard
 
@@ -77,9 +80,16 @@ async def forget_ask_button(query: CallbackQuery) -> None:
 
 @router.callback_query(PrivacyCb.filter(F.action == PrivacyAction.FORGET_CONFIRM))
 async def forget(
-    query: CallbackQuery, user: User, session: AsyncSession, state: FSMContext
+    query: CallbackQuery,
+    user: User,
+    session: AsyncSession,
+    state: FSMContext,
+    keys: AppKeys,
+    backend: RecordsBackend,
 ) -> None:
-    await privacy_service.forget_user(session, user)
+    # Grants are revoked at the backend first, so nobody keeps access the user can't see.
+    requester = await requester_of(session, keys, user, query.from_user)
+    await privacy_service.forget_user(session, user, backend, requester)
     await state.clear()
     await query.answer(_("Deleted"))
     if isinstance(query.message, Message):

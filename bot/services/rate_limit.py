@@ -42,13 +42,16 @@ class MemoryRateLimiter:
 class RedisRateLimiter:
     """A fixed one-second window per key, shared by every replica."""
 
-    def __init__(self, redis: Redis, prefix: str, per_second: int) -> None:
+    def __init__(
+        self, redis: Redis, prefix: str, per_second: int, clock: Callable[[], float] = time.time
+    ) -> None:
         self._redis = redis
         self._prefix = prefix
         self._limit = per_second
+        self._clock = clock
 
     async def hit(self, key: str) -> bool:
-        window = int(time.time())
+        window = int(self._clock())
         redis_key = f"{self._prefix}:rl:{key}:{window}"
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.incr(redis_key)

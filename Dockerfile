@@ -1,0 +1,20 @@
+FROM python:3.11-slim AS base
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /app
+
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY handlers ./handlers
+COPY keyboards ./keyboards
+COPY backend_client ./backend_client
+COPY locales ./locales
+RUN pip install . \
+ && pybabel compile -d locales -D messages \
+ && useradd --system --uid 10001 --home /app emk \
+ && mkdir -p /app/var && chown emk /app/var
+
+USER emk
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=3)" || exit 1
+CMD ["python", "-m", "bot", "run"]

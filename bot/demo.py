@@ -1,0 +1,66 @@
+"""`make demo`: the real bot, offline, in a terminal chat (Telegram emulator + sandbox)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from backend_client.sandbox import SandboxBackend
+from backend_client.sandbox import admin as sandbox_admin
+from bot.emulator import EmulatorWorld
+from bot.emulator.terminal import run_terminal_chat
+from bot.logs import setup_logging
+from bot.offline import offline_stack
+from bot.settings import Settings
+
+DEMO_USER_ID = 700_001
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """Keep the demo's data apart from a real run's under ./var/demo."""
+    var = Path(settings.app.var_dir) / "demo"
+    var.mkdir(parents=True, exist_ok=True)
+    database = settings.database.model_copy(
+        update={"database_url": f"sqlite+aiosqlite:///{var / 'bot.sqlite3'}"}
+    )
+    backend = settings.backend.model_copy(update={"sandbox_path": var / "sandbox.sqlite3"})
+    return settings.model_copy(update={"database": database, "backend": backend})
+
+
+async def run_demo(settings: Settings) -> int:
+    settings = demo_settings(settings)
+    var = Path(settings.app.var_dir) / "demo"
+    # The terminal is the chat; the bot's log goes to a file beside the demo's data.
+    log_file = (var / "bot.log").open("a", encoding="utf-8")
+    setup_logging(settings.app.log_level, stream=log_file)
+    print("Preparing the sandbox (synthetic patients, clinics, doctors)…", flush=True)
+    backend = await SandboxBackend.open(
+        settings.backend.sandbox_path, seed=settings.backend.sandbox_seed
+    )
+    try:
+        path, seed = settings.backend.sandbox_path, settings.backend.sandbox_seed
+        print(await sandbox_admin.personas_text(path, seed=seed), flush=True)
+        personas = await backend.personas()
+        # The person at the keyboard plays the first persona: /share sends their phone.
+        phone = personas[0].phone
+        world = EmulatorWorld()
+        async with offline_stack(settings, backend=backend, world=world) as stack:
+            user = stack.world.user(DEMO_USER_ID, "Анна", language_code="ru", phone=phone)
+
+            async def show_sms() -> str:
+                return await sandbox_admin.sms_text(path, limit=5, seed=seed)
+
+            async def show_personas() -> str:
+                return await sandbox_admin.personas_text(path, seed=seed)
+
+            await run_terminal_chat(
+                stack.world,
+                user,
+                files_dir=var / "files",
+                phone=phone,
+                extra_commands={"/sms": show_sms, "/personas": show_personas},
+            )
+    finally:
+        await backend.aclose()
+        log_file.close()
+    print(f"Bye. The bot's log is in {var / 'bot.log'}; files it sent are in {var / 'files'}.")
+    return 0

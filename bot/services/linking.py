@@ -1,0 +1,323 @@
+"""Linking a card: reading what people type, and the steps that call the backend.
+
+No aiogram here. Input problems come out as typed errors with a machine `reason`, which the
+messenger layer turns into a localized sentence; the user stays at the same step.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend_client.models import Challenge, Grant, Relation, Requester, Scope
+from backend_client.policy import POLICY_LENGTH, normalize_policy, policy_check_digit_ok
+from backend_client.protocol import RecordsBackend
+from bot.crypto import FieldCipher
+from bot.db.base import utcnow
+from bot.db.models import LinkDraft, LinkedPerson, PhoneCheck, User
+
+PURPOSE_POLICY = "policy"
+PURPOSE_LABEL = "label"
+PURPOSE_BIRTH_DATE = "birth-date"
+PURPOSE_PATIENT = "patient"
+PURPOSE_PHONE = "phone"
+LABEL_MAX_LENGTH = 40
+OLDEST_PLAUSIBLE_AGE = 130
+
+
+class InputError(ValueError):
+    """Something the user typed cannot be used; `reason` says what, for the message."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PolicyInputError(InputError):
+    LENGTH = "length"
+    NOT_DIGITS = "not_digits"
+    CHECK_DIGIT = "check_digit"
+
+
+class BirthDateInputError(InputError):
+    FORMAT = "format"
+    IMPOSSIBLE = "impossible"
+    FUTURE = "future"
+    TOO_OLD = "too_old"
+
+
+class LabelInputError(InputError):
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+
+
+def parse_policy(raw: str) -> str:
+    """The 16-digit ЕНП from what was typed; spaces and dashes are fine."""
+    policy = normalize_policy(raw.strip())
+    if not policy.isdigit() or not policy.isascii():
+        raise PolicyInputError(PolicyInputError.NOT_DIGITS)
+    if len(policy) != POLICY_LENGTH:
+        raise PolicyInputError(PolicyInputError.LENGTH)
+    if not policy_check_digit_ok(policy):
+        raise PolicyInputError(PolicyInputError.CHECK_DIGIT)
+    return policy
+
+
+_DMY = re.compile(r"(\d{1,2})[./](\d{1,2})[./](\d{4})")
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+
+
+def parse_birth_date(raw: str, today: date) -> date:
+    """`01.02.1980`, `1.2.1980` or `1980-02-01`; not in the future, not absurdly old."""
+    text = raw.strip()
+    if match := _DMY.fullmatch(text):
+        day, month, year = (int(part) for part in match.groups())
+    elif match := _ISO.fullmatch(text):
+        year, month, day = (int(part) for part in match.groups())
+    else:
+        raise BirthDateInputError(BirthDateInputError.FORMAT)
+    try:
+        born = date(year, month, day)
+    except ValueError as error:
+        raise BirthDateInputError(BirthDateInputError.IMPOSSIBLE) from error
+    if born > today:
+        raise BirthDateInputError(BirthDateInputError.FUTURE)
+    if today.year - born.year > OLDEST_PLAUSIBLE_AGE:
+        raise BirthDateInputError(BirthDateInputError.TOO_OLD)
+    return born
+
+
+def parse_label(raw: str) -> str:
+    label = " ".join(raw.split())
+    if not label:
+        raise LabelInputError(LabelInputError.EMPTY)
+    if len(label) > LABEL_MAX_LENGTH:
+        raise LabelInputError(LabelInputError.TOO_LONG)
+    return label
+
+
+class AccessTerm(StrEnum):
+    """How long a relative's access lasts (the owner can revoke it earlier)."""
+
+    MONTH = "1m"
+    HALF_YEAR = "6m"
+    YEAR = "1y"
+    UNLIMITED = "0"
+
+
+_TERM_DAYS = {AccessTerm.MONTH: 30, AccessTerm.HALF_YEAR: 182, AccessTerm.YEAR: 365}
+
+
+def term_expires_at(term: AccessTerm, now: datetime) -> datetime | None:
+    days = _TERM_DAYS.get(term)
+    return None if days is None else now + timedelta(days=days)
+
+
+# --- the phone ------------------------------------------------------------------------------
+
+
+def normalize_phone(raw: str) -> str:
+    digits = re.sub(r"\D", "", raw)
+    return digits
+
+
+async def has_verified_phone(session: AsyncSession, user: User) -> bool:
+    return await session.get(PhoneCheck, user.id) is not None
+
+
+async def remember_phone(
+    session: AsyncSession, cipher: FieldCipher, user: User, phone: str
+) -> None:
+    """Keep only a keyed hash: enough to know a phone was shared, useless to anyone else."""
+    phone_hash = cipher.lookup_hash(normalize_phone(phone), purpose=PURPOSE_PHONE)
+    row = await session.get(PhoneCheck, user.id)
+    if row is None:
+        session.add(PhoneCheck(user_id=user.id, phone_hash=phone_hash, verified_at=utcnow()))
+    else:
+        row.phone_hash = phone_hash
+        row.verified_at = utcnow()
+    await session.flush()
+
+
+# --- drafts ---------------------------------------------------------------------------------
+
+
+DRAFT_LIFETIME = timedelta(hours=1)
+
+
+async def start_draft(session: AsyncSession, user: User, relation: Relation) -> LinkDraft:
+    """A fresh draft; this user's earlier unfinished one is dropped, and so is anybody's
+    abandoned one (an encrypted policy is kept no longer than the conversation needs it)."""
+    now = utcnow()
+    await session.execute(
+        delete(LinkDraft).where(
+            or_(LinkDraft.user_id == user.id, LinkDraft.created_at < now - DRAFT_LIFETIME)
+        )
+    )
+    draft = LinkDraft(user_id=user.id, relation=relation.value, created_at=now)
+    session.add(draft)
+    await session.flush()
+    return draft
+
+
+async def drop_drafts(session: AsyncSession, user: User) -> None:
+    """The user left the flow: their encrypted policy is not kept for nothing."""
+    await session.execute(delete(LinkDraft).where(LinkDraft.user_id == user.id))
+
+
+async def get_draft(session: AsyncSession, user: User, draft_id: object) -> LinkDraft | None:
+    """The user's own draft by id (ids from FSM data are still checked against the owner)."""
+    if not isinstance(draft_id, int):
+        return None
+    draft = await session.get(LinkDraft, draft_id)
+    if draft is None or draft.user_id != user.id:
+        return None
+    return draft
+
+
+@dataclass(frozen=True, slots=True)
+class DraftInput:
+    policy: str
+    birth_date: date
+    label: str | None
+
+
+def read_draft(cipher: FieldCipher, draft: LinkDraft) -> DraftInput:
+    if draft.policy_enc is None or draft.birth_date_enc is None:
+        raise ValueError("draft is not complete")
+    label = None
+    if draft.label_enc is not None:
+        label = cipher.decrypt(draft.label_enc, purpose=PURPOSE_LABEL)
+    born = date.fromisoformat(cipher.decrypt(draft.birth_date_enc, purpose=PURPOSE_BIRTH_DATE))
+    return DraftInput(cipher.decrypt(draft.policy_enc, purpose=PURPOSE_POLICY), born, label)
+
+
+def set_draft_label(cipher: FieldCipher, draft: LinkDraft, label: str) -> None:
+    draft.label_enc = cipher.encrypt(label, purpose=PURPOSE_LABEL)
+
+
+def set_draft_policy(cipher: FieldCipher, draft: LinkDraft, policy: str) -> None:
+    draft.policy_enc = cipher.encrypt(policy, purpose=PURPOSE_POLICY)
+
+
+def set_draft_birth_date(cipher: FieldCipher, draft: LinkDraft, born: date) -> None:
+    draft.birth_date_enc = cipher.encrypt(born.isoformat(), purpose=PURPOSE_BIRTH_DATE)
+
+
+# --- backend steps --------------------------------------------------------------------------
+
+
+async def request_code(
+    backend: RecordsBackend, cipher: FieldCipher, draft: LinkDraft, requester: Requester
+) -> Challenge:
+    """Ask the backend to send the code to the card's phone; remembers the challenge id."""
+    data = read_draft(cipher, draft)
+    relation = Relation(draft.relation)
+    scope = Scope(draft.scope) if draft.scope else Scope.RECORDS
+    challenge = await backend.request_access(
+        data.policy,
+        data.birth_date,
+        requester,
+        relation,
+        scope,
+        expires_at=draft.access_expires_at if relation is Relation.RELATIVE else None,
+    )
+    draft.challenge_id = challenge.challenge_id
+    return challenge
+
+
+async def resend_code(backend: RecordsBackend, draft: LinkDraft, requester: Requester) -> Challenge:
+    if draft.challenge_id is None:
+        raise ValueError("no code was requested for this draft")
+    return await backend.resend_code(draft.challenge_id, requester)
+
+
+@dataclass(frozen=True, slots=True)
+class Linked:
+    person: LinkedPerson
+    grant: Grant
+
+
+async def confirm_code(
+    session: AsyncSession,
+    backend: RecordsBackend,
+    cipher: FieldCipher,
+    user: User,
+    draft: LinkDraft,
+    code: str,
+    requester: Requester,
+) -> Linked:
+    """Check the code with the backend and keep the new link; the draft is gone afterwards."""
+    if draft.challenge_id is None:
+        raise ValueError("no code was requested for this draft")
+    grant = await backend.confirm_access(draft.challenge_id, code.strip(), requester)
+    return Linked(await _keep_link(session, cipher, user, draft, grant), grant)
+
+
+async def link_child(
+    session: AsyncSession,
+    backend: RecordsBackend,
+    cipher: FieldCipher,
+    user: User,
+    draft: LinkDraft,
+    parent_grant_id: str,
+    requester: Requester,
+) -> LinkedPerson:
+    data = read_draft(cipher, draft)
+    grant = await backend.link_child(parent_grant_id, requester, data.policy, data.birth_date)
+    return await _keep_link(session, cipher, user, draft, grant)
+
+
+def patient_ref_hash(cipher: FieldCipher, patient_id: str) -> str:
+    return cipher.lookup_hash(patient_id, purpose=PURPOSE_PATIENT)
+
+
+async def _keep_link(
+    session: AsyncSession, cipher: FieldCipher, user: User, draft: LinkDraft, grant: Grant
+) -> LinkedPerson:
+    data = read_draft(cipher, draft)
+    ref = patient_ref_hash(cipher, grant.patient_id)
+    # One row per card and user: linking the same card again replaces the old link.
+    await session.execute(
+        delete(LinkedPerson).where(
+            LinkedPerson.user_id == user.id, LinkedPerson.patient_ref_hash == ref
+        )
+    )
+    label = data.label or grant.patient.display_name
+    person = LinkedPerson(
+        user_id=user.id,
+        relation=grant.relation.value,
+        scope=grant.scope.value,
+        grant_id=grant.grant_id,
+        patient_ref_hash=ref,
+        label_enc=cipher.encrypt(label, purpose=PURPOSE_LABEL),
+        policy_enc=draft.policy_enc or cipher.encrypt(data.policy, purpose=PURPOSE_POLICY),
+        expires_at=grant.expires_at,
+        created_at=utcnow(),
+    )
+    session.add(person)
+    await session.delete(draft)
+    await session.flush()
+    return person
+
+
+async def owners_to_alert(
+    session: AsyncSession, cipher: FieldCipher, patient_id: str, except_user: User
+) -> list[tuple[int, str | None]]:
+    """(Telegram id, language) of bot users who linked this card as their own: they are told
+    at once when someone gains access to it."""
+    rows = await session.execute(
+        select(User.telegram_id, User.language)
+        .join(LinkedPerson, LinkedPerson.user_id == User.id)
+        .where(
+            LinkedPerson.patient_ref_hash == patient_ref_hash(cipher, patient_id),
+            LinkedPerson.relation == Relation.SELF.value,
+            User.id != except_user.id,
+        )
+    )
+    return [(telegram_id, language) for telegram_id, language in rows]

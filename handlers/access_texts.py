@@ -1,0 +1,93 @@
+"""Texts and small helpers shared by the policies, people and access handlers."""
+
+from __future__ import annotations
+
+import html
+import logging
+from datetime import datetime, timedelta, timezone
+
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import Message
+from aiogram.types import User as TgUser
+from aiogram.utils.i18n import get_i18n, ngettext
+from aiogram.utils.i18n import gettext as _
+from babel.dates import format_date
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend_client.models import Relation, Requester, Scope
+from bot.crypto import FieldCipher, requester_id_for
+from bot.db.models import User
+from bot.keys import AppKeys
+from bot.logs import log_event
+from bot.services import people as people_service
+from bot.services.people import AccessRefused
+
+logger = logging.getLogger(__name__)
+
+# Moscow has been UTC+3 all year since 2014; a fixed offset needs no tz database.
+MOSCOW = timezone(timedelta(hours=3), "MSK")
+
+
+def format_day(moment: datetime) -> str:
+    locale = get_i18n().current_locale
+    return format_date(moment.astimezone(MOSCOW).date(), format="d MMMM y", locale=locale)
+
+
+def until_text(expires_at: datetime | None) -> str:
+    if expires_at is None:
+        return _("no end date")
+    return _("until {date}").format(date=format_day(expires_at))
+
+
+def scope_text(scope: Scope) -> str:
+    if scope is Scope.RECORDS:
+        return _("appointments and the medical record")
+    return _("appointments only")
+
+
+def relation_text(relation: Relation) -> str:
+    if relation is Relation.SELF:
+        return _("my card")
+    if relation is Relation.CHILD:
+        return _("child")
+    return _("relative")
+
+
+def wait_text(seconds: int) -> str:
+    if seconds < 120:
+        return ngettext("{n} second", "{n} seconds", seconds).format(n=seconds)
+    minutes = (seconds + 59) // 60
+    return ngettext("{n} minute", "{n} minutes", minutes).format(n=minutes)
+
+
+def refusal_text(error: AccessRefused) -> str:
+    if error.reason == AccessRefused.EXPIRED:
+        return _("The access to this card has expired. You can link the policy again.")
+    if error.reason == AccessRefused.REVOKED:
+        return _("The access to this card was revoked or has ended. It is no longer in My people.")
+    if error.reason == AccessRefused.SCOPE:
+        return _("Your access to this card does not include this.")
+    if error.reason == AccessRefused.NO_OWN_CARD:
+        return _("First link your own policy: My people → My own policy.")
+    return _("This person is not in your list. Open My people.")
+
+
+async def requester_of(
+    session: AsyncSession, keys: AppKeys, user: User, tg_user: TgUser | None
+) -> Requester:
+    """The user as the backend knows them: a keyed pseudonym and the name the SMS uses."""
+    fallback = tg_user.first_name if tg_user is not None else "—"
+    name = await people_service.requester_name(session, FieldCipher(keys), user, fallback)
+    return Requester(id=requester_id_for(keys, user.telegram_id), display_name=name)
+
+
+async def delete_sensitive(message: Message) -> None:
+    """Remove a message that carried a policy, code or phone; Telegram may refuse (too old)."""
+    try:
+        await message.delete()
+    except TelegramAPIError as error:
+        log_event(logger, "message.delete_failed", logging.INFO, error=type(error).__name__)
+
+
+def esc(value: str) -> str:
+    return html.escape(value, quote=False)

@@ -1,0 +1,669 @@
+"""Linking cards: my own policy, a relative's (code from the owner's SMS), a child under 15.
+
+Thin: reads what the user sent, calls `bot.services.linking`, answers. FSM data holds only the
+draft row id; the policy and birth date sit encrypted in that row until the link is made.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n, ngettext
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend_client.errors import (
+    AccessDenied,
+    CodeExhausted,
+    CodeExpired,
+    CodeWrong,
+    GrantLimitReached,
+    InvalidRequest,
+    NotFound,
+    RateLimited,
+)
+from backend_client.models import Challenge, Grant, Relation, Scope
+from backend_client.protocol import CODE_LENGTH, MAX_RECIPIENTS, RecordsBackend
+from bot.crypto import FieldCipher
+from bot.db.base import utcnow
+from bot.db.models import LinkDraft, LinkedPerson, User
+from bot.keys import AppKeys
+from bot.logs import log_event, pseudonym
+from bot.services import linking
+from bot.services import people as people_service
+from handlers.access_texts import (
+    MOSCOW,
+    delete_sensitive,
+    esc,
+    requester_of,
+    scope_text,
+    until_text,
+    wait_text,
+)
+from keyboards.menu import MENU_ROWS, main_menu
+from keyboards.people import revoke_keyboard
+from keyboards.policies import (
+    CodeAction,
+    CodeCb,
+    LinkKind,
+    LinkStartCb,
+    ScopeCb,
+    ScopeChoice,
+    TermCb,
+    code_keyboard,
+    restart_keyboard,
+    scope_keyboard,
+    share_phone_keyboard,
+    term_keyboard,
+)
+
+router = Router(name=__name__)
+logger = logging.getLogger(__name__)
+
+DRAFT_KEY = "draft_id"
+_RELATIONS = {
+    LinkKind.SELF: Relation.SELF,
+    LinkKind.RELATIVE: Relation.RELATIVE,
+    LinkKind.CHILD: Relation.CHILD,
+}
+_SCOPES = {ScopeChoice.APPOINTMENTS: Scope.APPOINTMENTS, ScopeChoice.RECORDS: Scope.RECORDS}
+
+
+def not_menu_button(message: Message) -> bool:
+    """A tap on a main-menu button leaves the flow (the feature's own handler takes it) rather
+    than being read as a policy, a name or a code."""
+    return message.text not in {str(item) for row in MENU_ROWS for item in row}
+
+
+class LinkFlow(StatesGroup):
+    phone = State()
+    label = State()
+    policy = State()
+    birth_date = State()
+    scope = State()
+    term = State()
+    code = State()
+
+
+async def _draft(state: FSMContext, session: AsyncSession, user: User) -> LinkDraft | None:
+    data = await state.get_data()
+    return await linking.get_draft(session, user, data.get(DRAFT_KEY))
+
+
+async def _lost(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(
+        _("This request is no longer valid. Please start again from My people."),
+        reply_markup=main_menu(),
+    )
+
+
+# --- start ----------------------------------------------------------------------------------
+
+
+@router.callback_query(LinkStartCb.filter())
+async def start_link(
+    query: CallbackQuery,
+    callback_data: LinkStartCb,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    relation = _RELATIONS[callback_data.kind]
+    if relation is Relation.CHILD and await people_service.own_card(session, user) is None:
+        await query.message.answer(
+            _(
+                "A child is linked through the parent's own card. First link your own policy: "
+                "My people → My own policy."
+            )
+        )
+        return
+    draft = await linking.start_draft(session, user, relation)
+    await state.set_data({DRAFT_KEY: draft.id})
+    if not await linking.has_verified_phone(session, user):
+        await state.set_state(LinkFlow.phone)
+        await query.message.answer(
+            _(
+                "First, confirm your phone number: tap the button below to share your Telegram "
+                "contact. The bot keeps only a protected fingerprint of it, not the number."
+            ),
+            reply_markup=share_phone_keyboard(),
+        )
+        return
+    await _ask_first_step(query.message, state, relation)
+
+
+async def _ask_first_step(message: Message, state: FSMContext, relation: Relation) -> None:
+    if relation is Relation.SELF:
+        await _ask_policy(message, state, _("Let's link your own OMS policy."))
+        return
+    await state.set_state(LinkFlow.label)
+    prompt = (
+        _("How do you call this child? For example: Masha. Only you will see this name.")
+        if relation is Relation.CHILD
+        else _("How do you call this person? For example: Mum. Only you will see this name.")
+    )
+    await message.answer(prompt, reply_markup=main_menu())
+
+
+async def _ask_policy(message: Message, state: FSMContext, lead: str) -> None:
+    await state.set_state(LinkFlow.policy)
+    await message.answer(
+        lead
+        + "\n"
+        + _(
+            "Enter the OMS policy number (16 digits, spaces and dashes are fine). "
+            "The message will be deleted from the chat once read."
+        ),
+        reply_markup=main_menu(),
+    )
+
+
+# --- phone ----------------------------------------------------------------------------------
+
+
+@router.message(LinkFlow.phone, F.contact)
+async def phone_shared(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    keys: AppKeys,
+) -> None:
+    contact = message.contact
+    assert contact is not None
+    if message.from_user is None or contact.user_id != message.from_user.id:
+        log_event(logger, "security.foreign_contact", user=pseudonym(user.telegram_id))
+        await message.answer(
+            _(
+                "This is not your own contact. Please share your own number with the button "
+                "below; other people's numbers are not accepted."
+            ),
+            reply_markup=share_phone_keyboard(),
+        )
+        return
+    await linking.remember_phone(session, FieldCipher(keys), user, contact.phone_number)
+    await delete_sensitive(message)
+    draft = await _draft(state, session, user)
+    if draft is None:
+        await _lost(message, state)
+        return
+    await message.answer(_("Thank you, your phone is confirmed."), reply_markup=main_menu())
+    await _ask_first_step(message, state, Relation(draft.relation))
+
+
+@router.message(LinkFlow.phone, not_menu_button)
+async def phone_expected(message: Message) -> None:
+    await message.answer(
+        _("Please tap the “Share my phone number” button below, or send /cancel."),
+        reply_markup=share_phone_keyboard(),
+    )
+
+
+# --- label, policy, birth date --------------------------------------------------------------
+
+
+@router.message(LinkFlow.label, F.text, not_menu_button)
+async def label_entered(
+    message: Message, state: FSMContext, session: AsyncSession, user: User, keys: AppKeys
+) -> None:
+    draft = await _draft(state, session, user)
+    if draft is None:
+        await _lost(message, state)
+        return
+    try:
+        label = linking.parse_label(message.text or "")
+    except linking.LabelInputError as error:
+        if error.reason == linking.LabelInputError.TOO_LONG:
+            await message.answer(
+                _("That is too long. Please use at most {n} characters.").format(
+                    n=linking.LABEL_MAX_LENGTH
+                )
+            )
+        else:
+            await message.answer(_("Please type a name, for example: Mum."))
+        return
+    linking.set_draft_label(FieldCipher(keys), draft, label)
+    await _ask_policy(message, state, _("Now the policy of {label}.").format(label=esc(label)))
+
+
+def policy_error_text(error: linking.PolicyInputError) -> str:
+    if error.reason == linking.PolicyInputError.NOT_DIGITS:
+        return _("The policy number may contain only digits (spaces and dashes are fine).")
+    if error.reason == linking.PolicyInputError.LENGTH:
+        return _("The policy number has 16 digits. Please check it and enter it again.")
+    return _(
+        "This policy number has a typo: its last (check) digit does not match. "
+        "Please check it against the policy and enter it again."
+    )
+
+
+def birth_date_error_text(error: linking.BirthDateInputError) -> str:
+    if error.reason == linking.BirthDateInputError.FUTURE:
+        return _("The birth date cannot be in the future. Please check it.")
+    if error.reason == linking.BirthDateInputError.IMPOSSIBLE:
+        return _("There is no such date. Please check the day and the month.")
+    if error.reason == linking.BirthDateInputError.TOO_OLD:
+        return _("Please check the year of birth.")
+    return _("Please enter the birth date like 01.02.1980.")
+
+
+@router.message(LinkFlow.policy, F.text, not_menu_button)
+async def policy_entered(
+    message: Message, state: FSMContext, session: AsyncSession, user: User, keys: AppKeys
+) -> None:
+    await delete_sensitive(message)
+    draft = await _draft(state, session, user)
+    if draft is None:
+        await _lost(message, state)
+        return
+    try:
+        policy = linking.parse_policy(message.text or "")
+    except linking.PolicyInputError as error:
+        await message.answer(policy_error_text(error))
+        return
+    linking.set_draft_policy(FieldCipher(keys), draft, policy)
+    await state.set_state(LinkFlow.birth_date)
+    await message.answer(_("Policy accepted. Now the birth date, for example 01.02.1980."))
+
+
+@router.message(LinkFlow.birth_date, F.text, not_menu_button)
+async def birth_date_entered(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    keys: AppKeys,
+    backend: RecordsBackend,
+) -> None:
+    await delete_sensitive(message)
+    draft = await _draft(state, session, user)
+    if draft is None:
+        await _lost(message, state)
+        return
+    today = utcnow().astimezone(MOSCOW).date()
+    try:
+        born = linking.parse_birth_date(message.text or "", today)
+    except linking.BirthDateInputError as error:
+        await message.answer(birth_date_error_text(error))
+        return
+    linking.set_draft_birth_date(FieldCipher(keys), draft, born)
+    relation = Relation(draft.relation)
+    if relation is Relation.RELATIVE:
+        await state.set_state(LinkFlow.scope)
+        await message.answer(_("What may you do with this card?"), reply_markup=scope_keyboard())
+        return
+    if relation is Relation.CHILD:
+        await _link_child(message, state, session, user, keys, backend, draft)
+        return
+    await _request_code(message, state, session, user, keys, backend, draft)
+
+
+# --- scope and term (relatives) -------------------------------------------------------------
+
+
+@router.callback_query(LinkFlow.scope, ScopeCb.filter())
+async def scope_chosen(
+    query: CallbackQuery,
+    callback_data: ScopeCb,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    await query.answer()
+    draft = await _draft(state, session, user)
+    if not isinstance(query.message, Message):
+        return
+    if draft is None:
+        await _lost(query.message, state)
+        return
+    draft.scope = _SCOPES[callback_data.scope].value
+    await query.message.edit_reply_markup(reply_markup=None)
+    await state.set_state(LinkFlow.term)
+    await query.message.answer(
+        _("For how long? The owner can revoke the access at any time."),
+        reply_markup=term_keyboard(),
+    )
+
+
+@router.callback_query(LinkFlow.term, TermCb.filter())
+async def term_chosen(
+    query: CallbackQuery,
+    callback_data: TermCb,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    keys: AppKeys,
+    backend: RecordsBackend,
+) -> None:
+    await query.answer()
+    draft = await _draft(state, session, user)
+    if not isinstance(query.message, Message):
+        return
+    if draft is None:
+        await _lost(query.message, state)
+        return
+    term = linking.AccessTerm(callback_data.term.value)
+    draft.access_expires_at = linking.term_expires_at(term, utcnow())
+    await query.message.edit_reply_markup(reply_markup=None)
+    await _request_code(query.message, state, session, user, keys, backend, draft, query)
+
+
+# --- the code -------------------------------------------------------------------------------
+
+
+def _code_sent_text(challenge: Challenge) -> str:
+    phone = esc(challenge.phone_masked)
+    minutes = max(1, (int((challenge.expires_at - utcnow()).total_seconds()) + 59) // 60)
+    if challenge.relation is Relation.SELF:
+        lead = _("We sent a code by SMS to the phone linked to your card: {phone}.").format(
+            phone=phone
+        )
+    else:
+        lead = _(
+            "We sent a code by SMS to the owner's phone: {phone}. The SMS says who asks for "
+            "access and to what. Ask {name} to tell you the code; only they can give it."
+        ).format(phone=phone, name=esc(challenge.patient.display_name))
+    return (
+        lead
+        + "\n"
+        + ngettext(
+            "Enter the {digits}-digit code here. It works for {n} minute.",
+            "Enter the {digits}-digit code here. It works for {n} minutes.",
+            minutes,
+        ).format(digits=CODE_LENGTH, n=minutes)
+    )
+
+
+async def _request_code(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    keys: AppKeys,
+    backend: RecordsBackend,
+    draft: LinkDraft,
+    query: CallbackQuery | None = None,
+) -> None:
+    tg_user = query.from_user if query is not None else message.from_user
+    requester = await requester_of(session, keys, user, tg_user)
+    try:
+        challenge = await linking.request_code(backend, FieldCipher(keys), draft, requester)
+    except (NotFound, InvalidRequest):
+        await _ask_policy(
+            message,
+            state,
+            _(
+                "No medical card was found with this policy number and birth date. "
+                "Please check both."
+            ),
+        )
+        return
+    except RateLimited as error:
+        await state.clear()
+        await message.answer(
+            _(
+                "Too many codes were requested for this card or by you. You can try again in "
+                "{wait}."
+            ).format(wait=wait_text(error.retry_after)),
+            reply_markup=main_menu(),
+        )
+        return
+    except GrantLimitReached as error:
+        await state.clear()
+        await message.answer(_grant_limit_text(error.limit), reply_markup=main_menu())
+        return
+    await state.set_state(LinkFlow.code)
+    log_event(
+        logger, "link.code_requested", user=pseudonym(user.telegram_id), relation=draft.relation
+    )
+    await message.answer(_code_sent_text(challenge), reply_markup=code_keyboard())
+
+
+def _grant_limit_text(limit: int) -> str:
+    return ngettext(
+        "The owner of this card has already given access to {n} person, the most allowed. "
+        "They can revoke someone's access in their EMK (or in this bot) and then you can try "
+        "again.",
+        "The owner of this card has already given access to {n} people, the most allowed. "
+        "They can revoke someone's access in their EMK (or in this bot) and then you can try "
+        "again.",
+        limit or MAX_RECIPIENTS,
+    ).format(n=limit or MAX_RECIPIENTS)
+
+
+@router.message(LinkFlow.code, F.text, not_menu_button)
+async def code_entered(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    keys: AppKeys,
+    backend: RecordsBackend,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    code = (message.text or "").strip()
+    await delete_sensitive(message)
+    draft = await _draft(state, session, user)
+    if draft is None or draft.challenge_id is None:
+        await _lost(message, state)
+        return
+    if not (code.isdigit() and code.isascii() and len(code) == CODE_LENGTH):
+        await message.answer(
+            _("The code has {digits} digits. Please enter it again.").format(digits=CODE_LENGTH)
+        )
+        return
+    requester = await requester_of(session, keys, user, message.from_user)
+    cipher = FieldCipher(keys)
+    try:
+        linked = await linking.confirm_code(session, backend, cipher, user, draft, code, requester)
+    except CodeWrong as error:
+        if error.attempts_left <= 0:
+            await message.answer(_exhausted_text(), reply_markup=restart_keyboard())
+            return
+        await message.answer(
+            ngettext(
+                "Wrong code. {n} attempt left.",
+                "Wrong code. {n} attempts left.",
+                error.attempts_left,
+            ).format(n=error.attempts_left)
+        )
+        return
+    except CodeExpired:
+        await message.answer(
+            _("This code has expired. Tap “Send the code again” to get a new one."),
+            reply_markup=code_keyboard(),
+        )
+        return
+    except CodeExhausted:
+        await message.answer(_exhausted_text(), reply_markup=restart_keyboard())
+        return
+    except GrantLimitReached as error:
+        await state.clear()
+        await message.answer(_grant_limit_text(error.limit), reply_markup=main_menu())
+        return
+    except NotFound:
+        await _lost(message, state)
+        return
+    await state.clear()
+    await _linked(message, linked.person, cipher)
+    if linked.grant.relation is not Relation.SELF:
+        await _alert_owners(bot, i18n, session, cipher, user, linked.grant)
+
+
+def _exhausted_text() -> str:
+    return _(
+        "Too many wrong codes: this request is closed for safety. Tap “Start over” to "
+        "request a new code."
+    )
+
+
+async def _linked(message: Message, person: LinkedPerson, cipher: FieldCipher) -> None:
+    view = people_service.to_person(cipher, person)
+    if view.relation is Relation.SELF:
+        text = _("Done: your medical card is linked. You will find it in My people.")
+    else:
+        text = _("Done: {label} is now in My people ({scope}, {until}).").format(
+            label=esc(view.label), scope=scope_text(view.scope), until=until_text(view.expires_at)
+        )
+    log_event(logger, "link.done", relation=view.relation.value)
+    await message.answer(text, reply_markup=main_menu())
+
+
+async def _alert_owners(
+    bot: Bot,
+    i18n: I18n,
+    session: AsyncSession,
+    cipher: FieldCipher,
+    user: User,
+    grant: Grant,
+) -> None:
+    """Tell the card's owner at once, if they use this bot, with a button to revoke."""
+    ref = people_service.grant_ref(cipher, grant.grant_id)
+    owners = await linking.owners_to_alert(session, cipher, grant.patient_id, user)
+    for telegram_id, language in owners:
+        with i18n.use_locale(language or i18n.default_locale):
+            text = _(
+                "🔐 <b>Someone got access to your medical card</b>\n"
+                "{name}: {scope}, {until}.\n"
+                "If you did not pass on the code, revoke the access now."
+            ).format(
+                name=esc(grant.requester_name),
+                scope=scope_text(grant.scope),
+                until=until_text(grant.expires_at),
+            )
+            markup = revoke_keyboard([(ref, grant.requester_name)])
+        await bot.send_message(telegram_id, text, reply_markup=markup)
+        log_event(logger, "access.owner_alerted", owner=pseudonym(telegram_id))
+
+
+@router.callback_query(LinkFlow.code, CodeCb.filter(F.action == CodeAction.RESEND))
+async def resend(
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    keys: AppKeys,
+    backend: RecordsBackend,
+) -> None:
+    draft = await _draft(state, session, user)
+    if not isinstance(query.message, Message):
+        await query.answer()
+        return
+    if draft is None:
+        await query.answer()
+        await _lost(query.message, state)
+        return
+    requester = await requester_of(session, keys, user, query.from_user)
+    try:
+        challenge = await linking.resend_code(backend, draft, requester)
+    except RateLimited as error:
+        await query.answer(
+            _("A new code can be sent in {wait}.").format(wait=wait_text(error.retry_after)),
+            show_alert=True,
+        )
+        return
+    except (CodeExhausted, NotFound, AccessDenied):
+        await query.answer()
+        await query.message.answer(
+            _("This request is closed. Tap “Start over” to request a new code."),
+            reply_markup=restart_keyboard(),
+        )
+        return
+    await query.answer(_("A new code was sent"))
+    await query.message.answer(_code_sent_text(challenge), reply_markup=code_keyboard())
+
+
+@router.callback_query(LinkFlow.code, CodeCb.filter(F.action == CodeAction.RESTART))
+async def restart(
+    query: CallbackQuery, state: FSMContext, session: AsyncSession, user: User
+) -> None:
+    await query.answer()
+    draft = await _draft(state, session, user)
+    if not isinstance(query.message, Message):
+        return
+    if draft is None:
+        await _lost(query.message, state)
+        return
+    # A new request with fresh data: the old code (if any) simply expires unused.
+    draft.challenge_id = None
+    await _ask_policy(query.message, state, _("Let's start over."))
+
+
+# --- children -------------------------------------------------------------------------------
+
+
+async def _link_child(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    keys: AppKeys,
+    backend: RecordsBackend,
+    draft: LinkDraft,
+) -> None:
+    own = await people_service.own_card(session, user)
+    if own is None:
+        await state.clear()
+        await message.answer(
+            _("First link your own policy: My people → My own policy."), reply_markup=main_menu()
+        )
+        return
+    requester = await requester_of(session, keys, user, message.from_user)
+    cipher = FieldCipher(keys)
+    try:
+        person = await linking.link_child(
+            session, backend, cipher, user, draft, own.grant_id, requester
+        )
+    except (NotFound, InvalidRequest):
+        await _ask_policy(
+            message,
+            state,
+            _("No child's card was found with this policy and birth date. Please check both."),
+        )
+        return
+    except AccessDenied as error:
+        await state.clear()
+        await message.answer(_child_refusal_text(error.reason), reply_markup=main_menu())
+        return
+    await state.clear()
+    await _linked(message, person, cipher)
+
+
+def _child_refusal_text(reason: str) -> str:
+    if reason == AccessDenied.REASON_CHILD_TOO_OLD:
+        return _(
+            "From the age of 15 a person manages their own medical card. Ask them to give you "
+            "access as a relative: My people → A relative's policy."
+        )
+    if reason == AccessDenied.REASON_NOT_PARENT:
+        return _(
+            "The register does not list you as this child's parent. Please contact your clinic "
+            "to check the family records."
+        )
+    return _("Your own card link is no longer active. Please link your own policy again.")
+
+
+# --- fallbacks (registered last: the specific handlers above win) ---------------------------
+
+
+@router.message(LinkFlow.label, not_menu_button)
+@router.message(LinkFlow.policy, not_menu_button)
+@router.message(LinkFlow.birth_date, not_menu_button)
+@router.message(LinkFlow.code, not_menu_button)
+async def text_expected(message: Message) -> None:
+    await message.answer(_("Please send it as a text message, or /cancel to stop."))
+
+
+@router.message(LinkFlow.scope, not_menu_button)
+@router.message(LinkFlow.term, not_menu_button)
+async def button_expected(message: Message) -> None:
+    await message.answer(_("Please choose with the buttons above, or send /cancel to stop."))

@@ -1,0 +1,105 @@
+"""Buttons of the linking flows: what to link, scope, term, and the code step."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+
+class LinkKind(StrEnum):
+    SELF = "s"
+    RELATIVE = "r"
+    CHILD = "c"
+
+
+class LinkStartCb(CallbackData, prefix="lnk"):
+    kind: LinkKind
+
+
+class ScopeChoice(StrEnum):
+    APPOINTMENTS = "a"
+    RECORDS = "r"
+
+
+class ScopeCb(CallbackData, prefix="lsc"):
+    scope: ScopeChoice
+
+
+class TermChoice(StrEnum):
+    MONTH = "1m"
+    HALF_YEAR = "6m"
+    YEAR = "1y"
+    UNLIMITED = "0"
+
+
+class TermCb(CallbackData, prefix="ltm"):
+    term: TermChoice
+
+
+class CodeAction(StrEnum):
+    RESEND = "s"
+    RESTART = "r"
+
+
+class CodeCb(CallbackData, prefix="lcd"):
+    action: CodeAction
+
+
+def add_person_keyboard(builder: InlineKeyboardBuilder, has_own_card: bool) -> None:
+    if not has_own_card:
+        builder.button(text=_("➕ My own policy"), callback_data=LinkStartCb(kind=LinkKind.SELF))
+    builder.button(
+        text=_("➕ A relative's policy"), callback_data=LinkStartCb(kind=LinkKind.RELATIVE)
+    )
+    builder.button(text=_("➕ A child under 15"), callback_data=LinkStartCb(kind=LinkKind.CHILD))
+
+
+def share_phone_keyboard() -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+def scope_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("Appointments only"), callback_data=ScopeCb(scope=ScopeChoice.APPOINTMENTS)
+    )
+    builder.button(
+        text=_("Appointments and the medical record"),
+        callback_data=ScopeCb(scope=ScopeChoice.RECORDS),
+    )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def term_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("1 month"), callback_data=TermCb(term=TermChoice.MONTH))
+    builder.button(text=_("6 months"), callback_data=TermCb(term=TermChoice.HALF_YEAR))
+    builder.button(text=_("1 year"), callback_data=TermCb(term=TermChoice.YEAR))
+    builder.button(text=_("No end date"), callback_data=TermCb(term=TermChoice.UNLIMITED))
+    builder.adjust(3, 1)
+    return builder.as_markup()
+
+
+def code_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("🔁 Send the code again"), callback_data=CodeCb(action=CodeAction.RESEND))
+    builder.button(
+        text=_("↩️ Start over (number changed)"), callback_data=CodeCb(action=CodeAction.RESTART)
+    )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def restart_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("↩️ Start over"), callback_data=CodeCb(action=CodeAction.RESTART))
+    return builder.as_markup()
