@@ -119,6 +119,8 @@ BOT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", N_("What the bot can do")),
     ("cancel", N_("Cancel the current action")),
     ("language", N_("Change language")),
+    ("people", N_("My people and linking policies")),
+    ("access", N_("Who has access to my card")),
     ("privacy", N_("My data and consent")),
 )
 

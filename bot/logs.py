@@ -83,5 +83,8 @@ def setup_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
     # aiohttp's access log prints request lines; the webhook path carries no secret but
     # query strings might, and one line per request is noise at production volume.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # At DEBUG these print SQL with its parameters: policy numbers, SMS texts with codes.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
     # Our update middleware logs each update with more context; aiogram's line would repeat it.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)

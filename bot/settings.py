@@ -146,6 +146,39 @@ class WebhookSettings(BaseSettings):
         return self
 
 
+class NotificationSettings(BaseSettings):
+    """Notification intake and delivery (the `worker` processes and the events endpoint)."""
+
+    model_config = _BASE_CONFIG
+
+    # Signs pushed backend events (HMAC-SHA256 over "timestamp.body"); unset: endpoint off.
+    events_secret: SecretStr | None = None
+    events_path: str = "/backend/events"
+    events_max_age_seconds: int = Field(default=300, gt=0, le=3600)
+    # Telegram's bulk limit is about 30/s; a little under it leaves room for replies.
+    send_rate_per_second: float = Field(default=25.0, gt=0, le=1000)
+    # Paid broadcasts (Stars) lift the limit to 1000/s; the flag is sent with each message.
+    paid_broadcast: bool = False
+    paid_broadcast_rate_per_second: float = Field(default=1000.0, gt=0, le=1000)
+    feed_poll_seconds: float = Field(default=5.0, gt=0)
+    reminder_poll_seconds: float = Field(default=900.0, gt=0)
+    lease_seconds: float = Field(default=60.0, gt=0)
+    send_concurrency: int = Field(default=8, gt=0, le=256)
+
+    @field_validator("events_secret")
+    @classmethod
+    def _secret_len(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+        return value
+
+    @property
+    def rate_per_second(self) -> float:
+        return self.paid_broadcast_rate_per_second if self.paid_broadcast else (
+            self.send_rate_per_second
+        )
+
+
 class AppSettings(BaseSettings):
     model_config = _BASE_CONFIG
 
@@ -203,6 +236,7 @@ class Settings(BaseSettings):
     redis: RedisSettings = Field(default_factory=RedisSettings)
     backend: BackendSettings = Field(default_factory=BackendSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     app: AppSettings = Field(default_factory=AppSettings)
 
 
@@ -225,6 +259,7 @@ def load_settings(**overrides: object) -> Settings:
         "redis": RedisSettings,
         "backend": BackendSettings,
         "webhook": WebhookSettings,
+        "notifications": NotificationSettings,
         "app": AppSettings,
     }
     built: dict[str, BaseSettings] = {}

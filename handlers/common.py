@@ -7,8 +7,10 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import User
+from bot.services import linking
 from handlers.texts import help_text
 from keyboards.menu import MENU_HELP, main_menu
 
@@ -22,9 +24,11 @@ async def help_command(message: Message) -> None:
 
 
 @router.message(Command("cancel"))
-async def cancel(message: Message, state: FSMContext, user: User) -> None:
+async def cancel(message: Message, state: FSMContext, user: User, session: AsyncSession) -> None:
     had_state = await state.get_state() is not None
     await state.clear()
+    # A half-finished linking keeps an encrypted policy in a draft; leaving drops it.
+    await linking.drop_drafts(session, user)
     text = _("Cancelled.") if had_state else _("Nothing to cancel.")
     if user.has_consent:
         await message.answer(text, reply_markup=main_menu())

@@ -146,9 +146,9 @@ async def _ask_first_step(message: Message, state: FSMContext, relation: Relatio
         return
     await state.set_state(LinkFlow.label)
     prompt = (
-        _("How do you call this child? For example: Masha. Only you will see this name.")
+        _("What should we call this child? For example: Masha. Only you will see this name.")
         if relation is Relation.CHILD
-        else _("How do you call this person? For example: Mum. Only you will see this name.")
+        else _("What should we call this person? For example: Mum. Only you will see this name.")
     )
     await message.answer(prompt, reply_markup=main_menu())
 
@@ -181,6 +181,7 @@ async def phone_shared(
     assert contact is not None
     if message.from_user is None or contact.user_id != message.from_user.id:
         log_event(logger, "security.foreign_contact", user=pseudonym(user.telegram_id))
+        await delete_sensitive(message)  # someone else's number is not ours to keep in the chat
         await message.answer(
             _(
                 "This is not your own contact. Please share your own number with the button "

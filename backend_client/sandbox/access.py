@@ -335,13 +335,20 @@ class AccessMixin(SandboxCore):
         expires_at: datetime | None,
     ) -> Grant:
         now = self.now()
-        # A new link replaces the requester's previous grant on the same card.
+        # A new link replaces the requester's previous grant on the same card (a SELF link
+        # replaces SELF; a relative's or parent's link replaces the other kinds).
+        same_kind = (
+            s.grants.c.relation == Relation.SELF.value
+            if relation is Relation.SELF
+            else s.grants.c.relation != Relation.SELF.value
+        )
         await conn.execute(
             update(s.grants)
             .where(
                 s.grants.c.patient_id == patient.id,
                 s.grants.c.requester_id == requester.id,
                 s.grants.c.revoked_at.is_(None),
+                same_kind,
             )
             .values(revoked_at=now)
         )
@@ -359,7 +366,10 @@ class AccessMixin(SandboxCore):
         await conn.execute(insert(s.grants).values(**row))
         saved = (await conn.execute(select(s.grants).where(s.grants.c.id == row["id"]))).one()
         await self.log_access(conn, saved, AccessAction.GRANTED, None)
-        await self.emit(conn, EventKind.ACCESS_GRANTED, patient_id=patient.id, grant_id=row["id"])
+        if relation is not Relation.SELF:  # the owner is told about recipients
+            await self.emit(
+                conn, EventKind.ACCESS_GRANTED, patient_id=patient.id, grant_id=row["id"]
+            )
         return self.grant_model(saved, patient)
 
     # --- children ------------------------------------------------------------------------------
@@ -484,9 +494,10 @@ class AccessMixin(SandboxCore):
                     update(s.grants).where(s.grants.c.id == row.id).values(revoked_at=now)
                 )
                 await self.log_access(conn, row, AccessAction.REVOKED, None)
-                await self.emit(
-                    conn, EventKind.ACCESS_REVOKED, patient_id=row.patient_id, grant_id=row.id
-                )
+                if row.relation != Relation.SELF.value:
+                    await self.emit(
+                        conn, EventKind.ACCESS_REVOKED, patient_id=row.patient_id, grant_id=row.id
+                    )
                 row = (await conn.execute(select(s.grants).where(s.grants.c.id == grant_id))).one()
             return self.grant_model(row, await self.patient_row(conn, row.patient_id))
 

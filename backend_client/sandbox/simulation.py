@@ -18,7 +18,7 @@ from backend_client.sandbox import schema as s
 from backend_client.sandbox.booking import BookingMixin
 from backend_client.sandbox.clock import age_on, birthday_in_year
 from backend_client.sandbox.history import LAB_NAME, EntryDraft
-from backend_client.sandbox.labs import ANALYTES, PANELS, measure
+from backend_client.sandbox.labs import PANELS, measure
 from backend_client.sandbox.sms import SmsMessage, read_outbox
 
 PERSONA_ORDER = [
@@ -89,11 +89,10 @@ class SimulationMixin(BookingMixin):
         async with self.tx() as conn:
             p = await self.patient_row(conn, pid)
             definition = PANELS[panel]
-            means: dict[str, float] = {}
-            if abnormal:  # push the first analyte well above its range
-                low, high = _ref_for(definition.codes[0], p.sex)
-                means[definition.codes[0]] = (high or (low or 1) * 2) * 1.35
-            results = [measure(rng, c, p.sex, means.get(c)) for c in definition.codes]
+            # Clinically plausible deviations, not random extremes.
+            means = ABNORMAL.get(panel, {}) if abnormal else {}
+            child = age_on(p.birth_date, today) < 15
+            results = [measure(rng, c, p.sex, means.get(c), child=child) for c in definition.codes]
             entry_id = "e" + secrets.token_hex(6)
             draft = EntryDraft(
                 entry_id,
@@ -327,9 +326,17 @@ class SimulationMixin(BookingMixin):
             return await read_outbox(conn, phone, limit)
 
 
+ABNORMAL: dict[str, dict[str, float]] = {
+    "cbc": {"HGB": 98.0, "RBC": 3.4, "HCT": 31.0, "ESR": 24.0},
+    "bio": {"GLU": 8.4, "ALT": 62.0},
+    "lipid": {"CHOL": 6.9, "LDL": 4.6, "TG": 2.3},
+    "hba1c": {"HBA1C": 8.1, "GLU": 9.2},
+    "thyroid": {"TSH": 7.9, "FT4": 8.4},
+    "ferritin": {"FER": 6.0},
+    "psa": {"PSA": 6.2},
+    "urine": {"ULEU": 18.0},
+}
+
+
 def _full(r: Any) -> str:
     return f"{r.last_name} {r.first_name} {r.middle_name}"
-
-
-def _ref_for(code: str, sex: str) -> tuple[float | None, float | None]:
-    return ANALYTES[code].ref(sex)

@@ -28,6 +28,9 @@ class DbSessionMiddleware(BaseMiddleware):
             tg_user: TgUser | None = data.get("event_from_user")
             if tg_user is not None and not tg_user.is_bot:
                 data["user"] = await get_or_create_user(session, tg_user.id)
+                # Commit the bookkeeping write now: on SQLite a write transaction left open
+                # through a slow handler (a backend call) would block every other user.
+                await session.commit()
             result = await handler(event, data)
             await session.commit()
             return result

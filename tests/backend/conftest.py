@@ -14,6 +14,7 @@ clock)`` — see ``http_over_sandbox`` below.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -117,6 +118,9 @@ async def http_over_sandbox(path: Path, clock: ManualClock) -> AsyncIterator[Har
 
 
 BACKEND_FACTORIES: list[Factory] = [sandbox_in_process, http_over_sandbox]
+if os.environ.get("CONTRACT_BACKENDS"):  # e.g. CONTRACT_BACKENDS=sandbox_in_process
+    _wanted = set(os.environ["CONTRACT_BACKENDS"].split(","))
+    BACKEND_FACTORIES = [f for f in BACKEND_FACTORIES if f.__name__ in _wanted]
 
 
 @pytest.fixture(scope="session")

@@ -291,6 +291,11 @@ async def test_owner_sees_and_revokes_recipients(harness: Harness) -> None:
         await harness.backend.list_appointments(daughter.grant_id, ME.id)
     log = await harness.backend.access_log(own.grant_id, owner)
     assert [e.action.value for e in log][:2] == ["revoked", "granted"]
+    kinds = [(e.kind, e.grant_id) for e in (await harness.backend.read_events(None)).events]
+    assert kinds == [
+        (EventKind.ACCESS_GRANTED, daughter.grant_id),
+        (EventKind.ACCESS_REVOKED, daughter.grant_id),
+    ]  # the owner's own link is not announced
 
 
 async def test_only_the_owner_lists_recipients(harness: Harness) -> None:

@@ -212,3 +212,16 @@ def test_errors_travel_as_payloads() -> None:
     err = error_from_payload(RateLimited(42).to_payload())
     assert isinstance(err, RateLimited) and err.retry_after == 42
     assert error_from_payload({"code": "something_new"}).code == "backend_error"
+
+
+async def test_published_abnormal_result_is_flagged(sandbox) -> None:
+    sb, _ = sandbox
+    p = next(x for x in await sb.personas() if x.key == "elderly_mother")
+    entry_id = await sb.publish_result(patient_id=p.patient_id, panel="cbc", abnormal=True)
+    ch = await sb.request_access(p.policy, p.birth_date, ME, Relation.RELATIVE, Scope.RECORDS)
+    code = code_from_sms((await sb.sms_outbox(p.phone))[0].text)
+    grant = await sb.confirm_access(ch.challenge_id, code, ME)
+    doc = await sb.get_document(grant.grant_id, ME.id, entry_id)
+    hgb = next(r for panel in doc.panels for r in panel.results if r.code == "HGB")
+    assert doc.has_abnormal and hgb.flag is not None and hgb.flag.value == "low"
+    assert 80 < (hgb.value or 0) < 115
