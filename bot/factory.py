@@ -98,7 +98,7 @@ def create_dispatcher(
     # Outer middlewares on the update run in this order, after aiogram's own user context
     # and FSM (which takes the per-user isolation lock).
     dispatcher.update.outer_middleware(UpdateLogMiddleware())
-    dispatcher.update.outer_middleware(ThrottlingMiddleware(backends.limiter))
+    dispatcher.update.outer_middleware(ThrottlingMiddleware(backends.limiter, i18n))
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     locale_middleware = UserLocaleMiddleware(i18n)
     dispatcher.update.outer_middleware(locale_middleware)

@@ -174,8 +174,10 @@ class NotificationSettings(BaseSettings):
 
     @property
     def rate_per_second(self) -> float:
-        return self.paid_broadcast_rate_per_second if self.paid_broadcast else (
-            self.send_rate_per_second
+        return (
+            self.paid_broadcast_rate_per_second
+            if self.paid_broadcast
+            else (self.send_rate_per_second)
         )
 
 

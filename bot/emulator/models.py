@@ -220,3 +220,4 @@ class ChatEvent:
     kind: Literal["message", "edit", "delete", "callback_answer"]
     message: StoredMessage | None = None
     answer: CallbackAnswer | None = None
+    edit: Edit | None = None

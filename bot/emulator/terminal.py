@@ -85,8 +85,14 @@ class _ChatView:
             self.write(f"  [{label}] {event.answer.text}")
         elif event.kind == "delete" and event.message is not None:
             self.write(f"  (message {event.message.message_id} deleted)")
-        elif event.kind in ("message", "edit") and event.message is not None:
-            self.show_message(event.message, edited=event.kind == "edit")
+        elif event.kind == "edit" and event.edit is not None and event.message is not None:
+            if event.edit.old_text == event.edit.new_text and not event.message.buttons:
+                # Only the buttons went away: repeating a long text would bury the chat.
+                self.write(f"  (buttons removed from message {event.message.message_id})")
+            else:
+                self.show_message(event.message, edited=True)
+        elif event.kind == "message" and event.message is not None:
+            self.show_message(event.message, edited=False)
 
     def show_message(self, message: StoredMessage, *, edited: bool) -> None:
         head = f"bot ({'edited' if edited else message.message_id}):"
@@ -206,6 +212,9 @@ async def run_terminal_chat(
         world.unsubscribe(user.id, queue)
 
 
+_BUTTON_NUMBER_DIGITS = 2
+
+
 async def _act(
     line: str,
     user: UserDriver,
@@ -213,7 +222,8 @@ async def _act(
     commands: Mapping[str, LocalCommand],
     phone: str | None,
 ) -> None:
-    if line.isdigit():
+    # A short number presses a button; longer ones (a policy, a code) are text to send.
+    if line.isdigit() and len(line) <= _BUTTON_NUMBER_DIGITS:
         await _press_number(int(line), user, view, phone)
     elif line == "/share":
         await user.share_contact(phone)

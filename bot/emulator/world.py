@@ -337,7 +337,7 @@ class EmulatorWorld:
         message.edit_date = edit.date
         chat = self.chats[message.chat_id]
         chat.edits.append(edit)
-        self._publish(chat, ChatEvent("edit", message=message))
+        self._publish(chat, ChatEvent("edit", message=message, edit=edit))
         self._notify()
 
     def delete_message(self, chat_id: int, message_id: int) -> None:

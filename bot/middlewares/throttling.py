@@ -8,17 +8,28 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TgUser
 
+from aiogram.utils.i18n import I18n
+
+from bot.i18n import pick_locale
 from bot.logs import log_event, pseudonym
-from bot.services.rate_limit import RateLimiter
+from bot.services.rate_limit import MemoryRateLimiter, RateLimiter
 
 logger = logging.getLogger(__name__)
 
 
 class ThrottlingMiddleware(BaseMiddleware):
-    """Drops a user's updates beyond their rate, before any database work is done."""
+    """Drops a user's updates beyond their rate, before any database work is done.
 
-    def __init__(self, limiter: RateLimiter) -> None:
+    A dropped message is not silently lost: the user is told (at most once in a while) to
+    wait a moment and send it again.
+    """
+
+    def __init__(
+        self, limiter: RateLimiter, i18n: I18n, notice_every_seconds: float = 10.0
+    ) -> None:
         self._limiter = limiter
+        self._i18n = i18n
+        self._notices = MemoryRateLimiter(rate=1.0 / notice_every_seconds, burst=1)
 
     async def __call__(
         self,
@@ -33,4 +44,17 @@ class ThrottlingMiddleware(BaseMiddleware):
         if isinstance(event, Update) and event.callback_query is not None:
             # Stop the button's spinner even when the press itself is dropped.
             await event.callback_query.answer()
+        elif isinstance(event, Update) and event.message is not None:
+            if await self._notices.hit(str(tg_user.id)):
+                locale = pick_locale(
+                    None,
+                    tg_user.language_code,
+                    self._i18n.available_locales,
+                    self._i18n.default_locale,
+                )
+                text = self._i18n.gettext(
+                    "Too fast: your last message was skipped. Please wait a moment and send it again.",
+                    locale=locale,
+                )
+                await event.message.answer(text)
         return None
