@@ -75,7 +75,9 @@ class UserDriver:
 
     @property
     def deleted(self) -> list[StoredMessage]:
-        return [m for m in self.chat.bot_messages(include_deleted=True) if m.deleted]
+        """Every message deleted from the chat: the bot's, and the user's own that the bot
+        deleted (a typed policy number or code)."""
+        return [m for m in self.chat.messages.values() if m.deleted]
 
     @property
     def callback_answers(self) -> list[CallbackAnswer]:

@@ -7,7 +7,6 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TgUser
-
 from aiogram.utils.i18n import I18n
 
 from bot.i18n import pick_locale
@@ -44,17 +43,20 @@ class ThrottlingMiddleware(BaseMiddleware):
         if isinstance(event, Update) and event.callback_query is not None:
             # Stop the button's spinner even when the press itself is dropped.
             await event.callback_query.answer()
-        elif isinstance(event, Update) and event.message is not None:
-            if await self._notices.hit(str(tg_user.id)):
-                locale = pick_locale(
-                    None,
-                    tg_user.language_code,
-                    self._i18n.available_locales,
-                    self._i18n.default_locale,
-                )
-                text = self._i18n.gettext(
-                    "Too fast: your last message was skipped. Please wait a moment and send it again.",
-                    locale=locale,
-                )
-                await event.message.answer(text)
+        elif (
+            isinstance(event, Update)
+            and event.message is not None
+            and await self._notices.hit(str(tg_user.id))
+        ):
+            locale = pick_locale(
+                None,
+                tg_user.language_code,
+                self._i18n.available_locales,
+                self._i18n.default_locale,
+            )
+            text = self._i18n.gettext(
+                "Too fast: your last message was skipped. Please wait a moment and send it again.",
+                locale=locale,
+            )
+            await event.message.answer(text)
         return None

@@ -40,6 +40,13 @@ async def sandbox(
 
 
 @pytest.fixture
-async def stack(settings: Settings, sandbox: SandboxBackend) -> AsyncIterator[OfflineStack]:
-    async with offline_stack(settings, backend=sandbox) as running:
+def e2e_settings(settings: Settings) -> Settings:
+    # A script types faster than a person; throttling has its own unit tests.
+    app = settings.app.model_copy(update={"throttle_per_second": 1000.0})
+    return settings.model_copy(update={"app": app})
+
+
+@pytest.fixture
+async def stack(e2e_settings: Settings, sandbox: SandboxBackend) -> AsyncIterator[OfflineStack]:
+    async with offline_stack(e2e_settings, backend=sandbox) as running:
         yield running
