@@ -441,7 +441,7 @@ def _args(model: type[ArgsT], **values: Any) -> ArgsT:
 
 
 def _flat(requester: Requester) -> dict[str, str]:
-    return {"requester_id": requester.id, "requester_name": requester.display_name}
+    return {"requester_id": requester.id}
 
 
 def _query_value(value: Any) -> str:

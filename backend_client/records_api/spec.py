@@ -83,7 +83,8 @@ class Endpoint(Generic[ArgsT, OutT]):
 
 
 # --- Args models ---------------------------------------------------------------------------------
-# GET endpoints that need the whole Requester take it flattened (requester_id, requester_name).
+# GET endpoints identify the requester by id alone: a display name (personal data) has no
+# place in a URL, where proxies and access logs would keep it.
 
 
 class FindPatientArgs(Args):
@@ -121,10 +122,10 @@ class LinkChildArgs(Args):
 class GrantRequesterArgs(Args):
     grant_id: str
     requester_id: str
-    requester_name: str
 
     def requester(self) -> Requester:
-        return Requester(id=self.requester_id, display_name=self.requester_name)
+        # Reads check the grant by requester id only; the name matters only in an SMS.
+        return Requester(id=self.requester_id, display_name="")
 
 
 class RequesterIdArgs(Args):

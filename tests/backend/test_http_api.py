@@ -372,7 +372,8 @@ async def test_unknown_ids_are_not_found(client: HttpRecordsBackend) -> None:
 async def test_models_round_trip_exactly(client: HttpRecordsBackend, fake: FakeBackend) -> None:
     assert await client.find_patient(POLICY, PATIENT.birth_date) == PATIENT
     assert await client.get_grant("g1", ME) == GRANT
-    assert fake.calls[-1] == ("get_grant", ("g1", ME), {})
+    # Reads identify the requester by id only: a name must not travel in a URL.
+    assert fake.calls[-1] == ("get_grant", ("g1", Requester(id=ME.id, display_name="")), {})
 
 
 async def test_query_arguments_arrive_as_sent(

@@ -15,7 +15,8 @@ from backend_client.records_api.spec import ENDPOINTS, HEADER_FIELDS
 
 # Protocol arguments that travel under another name (GETs flatten the requester).
 RENAMED = {"owner_grant_id": "grant_id"}
-FLATTENED_REQUESTER = {"requester_id", "requester_name"}
+# GET endpoints carry the requester by id only (no name in URLs).
+FLATTENED_REQUESTER = {"requester_id"}
 
 
 def committed() -> dict[str, object]:
