@@ -27,6 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run background jobs. Start as many worker processes as you like.",
     )
     worker.add_argument("--once", action="store_true", help="check dependencies and exit")
+    worker.add_argument(
+        "--jobs",
+        default="deliver,feed,reminders,watches",
+        help="comma-separated jobs to run: deliver, feed, reminders, watches (default: all)",
+    )
     commands.add_parser(
         "migrate",
         help="apply database migrations (alembic upgrade head)",
@@ -112,7 +117,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if settings.database.is_sqlite:
             _migrate(settings)
-        asyncio.run(runtime.run_worker(settings, once=args.once))
+        from bot.notify_worker import Job
+
+        try:
+            jobs = {Job(name.strip()) for name in args.jobs.split(",") if name.strip()}
+        except ValueError:
+            print(f"unknown job in --jobs: {args.jobs}", file=sys.stderr)
+            return 2
+        asyncio.run(runtime.run_worker(settings, once=args.once, jobs=jobs))
         return 0
     if args.command == "sandbox":
         from bot import sandbox_cli

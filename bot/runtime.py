@@ -11,6 +11,7 @@ from aiohttp import web
 from bot.app import open_app
 from bot.factory import set_bot_commands
 from bot.logs import log_event
+from bot.notify_worker import Job, run_notification_jobs
 from bot.settings import Settings
 from bot.webhook import create_webhook_app
 
@@ -50,14 +51,29 @@ async def run_webhook(settings: Settings) -> None:
             log_event(logger, "webhook.stopped")
 
 
-async def run_worker(settings: Settings, *, once: bool = False) -> None:
-    """Background jobs. Until notifications land it only proves it can reach its dependencies."""
+async def run_worker(
+    settings: Settings, *, once: bool = False, jobs: set[Job] | None = None
+) -> None:
+    """Background jobs (notifications, reminders, slot watches) until SIGINT/SIGTERM.
+
+    Start as many worker processes as you like: rows are claimed with leases, the Telegram
+    rate limits are shared through Redis. `once` only checks the dependencies."""
     async with open_app(settings) as app:
         await app.backend.health()
-        log_event(logger, "worker.start")
+        chosen = jobs or set(Job)
+        log_event(logger, "worker.start", jobs=",".join(sorted(chosen)))
         if once:
             return
-        await _until_signal()
+        stop = asyncio.Event()
+        work = asyncio.create_task(run_notification_jobs(app, stop, chosen))
+        waiting = asyncio.create_task(_until_signal())
+        await asyncio.wait({work, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        # Jobs finish their current step (a send in flight is recorded) before the exit.
+        stop.set()
+        waiting.cancel()
+        outcome, _ = await asyncio.gather(work, waiting, return_exceptions=True)
+        if isinstance(outcome, Exception):
+            raise outcome
         log_event(logger, "worker.stopped")
 
 

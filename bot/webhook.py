@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import text
 
 from bot.app import App
+from bot.events_endpoint import add_events_route
 from bot.logs import log_event
 
 logger = logging.getLogger(__name__)
@@ -98,5 +99,6 @@ def create_webhook_app(app: App) -> web.Application:
     handler = GracefulRequestHandler(app.dispatcher, app.bot, secret.get_secret_value())
     handler.register(web_app, path=app.settings.webhook.webhook_path)
     add_health_routes(web_app, app)
+    add_events_route(web_app, app)
     setup_application(web_app, app.dispatcher, bot=app.bot)
     return web_app

@@ -5,7 +5,21 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import access_owner, common, errors, fallback, people, policies, privacy, start
+from handlers import (
+    access_owner,
+    appointments,
+    common,
+    errors,
+    fallback,
+    my_appointments,
+    notifications,
+    people,
+    policies,
+    privacy,
+    records,
+    start,
+    watches,
+)
 from handlers.filters import HasConsent
 
 
@@ -43,7 +57,19 @@ def setup_routers() -> Router:
     # Feature routers (policies, records, appointments, notifications) are included here,
     # each as `_fresh(feature.router)`.
     gated.include_routers(
-        *(_fresh(r) for r in (policies.router, people.router, access_owner.router))
+        *(
+            _fresh(r)
+            for r in (
+                policies.router,
+                people.router,
+                access_owner.router,
+                records.router,
+                appointments.router,
+                my_appointments.router,
+                watches.router,
+                notifications.router,
+            )
+        )
     )
     root.include_router(gated)
 

@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from bot.db import models  # noqa: F401 - registers every table on Base.metadata
+import bot.db.tables  # noqa: F401 - registers every table on Base.metadata
 from bot.db.base import Base
 from bot.db.engine import create_engine
 from bot.db.migrate import alembic_config, downgrade, upgrade

@@ -5,7 +5,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from bot.db import models  # noqa: F401 - registers the tables on Base.metadata
+import bot.db.tables  # noqa: F401 - registers every table on Base.metadata
 from bot.db.base import Base
 from bot.db.engine import create_engine
 

@@ -1,0 +1,1 @@
+"""Appointments: booking, my visits, slot watches — flow logic without a messenger."""

@@ -1,0 +1,183 @@
+"""Booking and rescheduling: the conversation's draft and the backend steps.
+
+The draft lives in FSM data as small JSON (ids only). Times offered to the user are remembered
+in it, and a pressed time must be one of them: a forged button cannot book a slot the user was
+never shown. The idempotency key comes from a token minted when the confirmation is shown, so a
+double tap on "Confirm" books once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from backend_client.models import Appointment, Doctor, Referral, Slot, Specialty
+from backend_client.protocol import RecordsBackend
+from bot.services.appointments import calendar
+from bot.services.appointments.clock import msk_date
+
+DRAFT_KEY = "booking"
+"""FSM data key of the booking draft."""
+
+
+class Mode:
+    BOOK = "book"
+    MOVE = "move"  # reschedule an existing visit
+    WATCH = "watch"  # choosing what to watch
+
+
+@dataclass(slots=True)
+class BookingDraft:
+    person_id: int
+    mode: str = Mode.BOOK
+    specialty_code: str | None = None
+    referral_id: str | None = None
+    doctor_id: str | None = None
+    appointment_id: str | None = None
+    choices: list[str] = field(default_factory=list)
+    """"kind:id" of the specialties, referrals or doctors on show; a pick must be one of them."""
+    day: str | None = None
+    """ISO date of the times on show."""
+    offered: list[str] = field(default_factory=list)
+    """Slot ids offered in the newest times message; a pressed time must be one of them."""
+    slot_id: str | None = None
+    token: str | None = None
+    """Minted with the confirmation screen; the idempotency key is derived from it."""
+    done: str | None = None
+    """The appointment id once the confirmed token has booked."""
+    watch_id: int | None = None
+    """The watch whose "Book it" started this; it stops once booked."""
+
+    def to_data(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> BookingDraft | None:
+        raw = data.get(DRAFT_KEY)
+        if not isinstance(raw, dict) or not isinstance(raw.get("person_id"), int):
+            return None
+        try:
+            return cls(**raw)
+        except TypeError:  # a draft of an older shape: start again
+            return None
+
+    def offer(self, slots: list[Slot]) -> None:
+        self.offered = [s.slot_id for s in slots]
+        self.slot_id = None
+        self.token = None
+        self.done = None
+
+    def pick(self, index: int) -> str | None:
+        """The offered slot id at `index`, or None for anything not offered."""
+        if 0 <= index < len(self.offered):
+            self.slot_id = self.offered[index]
+            return self.slot_id
+        return None
+
+    def mint_token(self) -> str:
+        self.token = secrets.token_hex(6)
+        self.done = None
+        return self.token
+
+
+def idempotency_key(user_id: int, token: str) -> str:
+    """Per user and per confirmation screen: the same screen tapped twice is one booking."""
+    return f"bot-{user_id}-{token}"
+
+
+@dataclass(frozen=True, slots=True)
+class WhatToBook:
+    specialties: list[Specialty]
+    referrals: list[Referral]
+
+
+async def what_to_book(backend: RecordsBackend, grant_id: str, requester_id: str) -> WhatToBook:
+    specialties = await backend.list_specialties(grant_id, requester_id)
+    referrals = await backend.list_referrals(grant_id, requester_id)
+    return WhatToBook(
+        sorted((s for s in specialties if not s.needs_referral), key=lambda s: s.name), referrals
+    )
+
+
+async def doctors(
+    backend: RecordsBackend, grant_id: str, requester_id: str, draft: BookingDraft
+) -> list[Doctor]:
+    if draft.referral_id is not None:
+        found = await backend.list_doctors(grant_id, requester_id, referral_id=draft.referral_id)
+    else:
+        found = await backend.list_doctors(
+            grant_id, requester_id, specialty_code=draft.specialty_code
+        )
+    return sorted(found, key=lambda d: (d.clinic.name, d.full_name))
+
+
+async def find_doctor(
+    backend: RecordsBackend, grant_id: str, requester_id: str, draft: BookingDraft
+) -> Doctor | None:
+    return next(
+        (
+            d
+            for d in await doctors(backend, grant_id, requester_id, draft)
+            if d.doctor_id == draft.doctor_id
+        ),
+        None,
+    )
+
+
+async def window_slots(
+    backend: RecordsBackend, grant_id: str, requester_id: str, doctor_id: str, now: datetime
+) -> list[Slot]:
+    """Free slots of the doctor in the 14-day window, strictly in the future."""
+    start, end = calendar.window(msk_date(now))
+    slots = await backend.free_slots(grant_id, requester_id, doctor_id, start, end)
+    return [s for s in slots if s.starts_at > now]
+
+
+async def day_slots(
+    backend: RecordsBackend,
+    grant_id: str,
+    requester_id: str,
+    doctor_id: str,
+    day: date,
+    now: datetime,
+) -> list[Slot]:
+    slots = await backend.free_slots(grant_id, requester_id, doctor_id, day, day)
+    return [s for s in slots if s.starts_at > now]
+
+
+async def fresh_slot(
+    backend: RecordsBackend,
+    grant_id: str,
+    requester_id: str,
+    doctor_id: str,
+    slot_id: str,
+    now: datetime,
+) -> Slot | None:
+    """The slot if it is still free and in the future (read again, never trusted from a button)."""
+    for slot in await window_slots(backend, grant_id, requester_id, doctor_id, now):
+        if slot.slot_id == slot_id:
+            return slot
+    return None
+
+
+async def commit(
+    backend: RecordsBackend,
+    grant_id: str,
+    requester_id: str,
+    user_id: int,
+    draft: BookingDraft,
+) -> Appointment:
+    """Book (or move) the chosen slot with the draft's token; `SlotTaken` if someone was faster.
+
+    Rescheduling is atomic at the backend: the old slot is freed only if the new one is secured.
+    """
+    assert draft.slot_id is not None and draft.token is not None
+    key = idempotency_key(user_id, draft.token)
+    if draft.mode == Mode.MOVE:
+        assert draft.appointment_id is not None
+        return await backend.reschedule(
+            grant_id, requester_id, draft.appointment_id, draft.slot_id, key
+        )
+    return await backend.book(grant_id, requester_id, draft.slot_id, key, draft.referral_id)

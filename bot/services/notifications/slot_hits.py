@@ -1,0 +1,41 @@
+"""The appointments feature's `SlotHitNotifier`, backed by the outbox (kind SLOT_FOUND)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.db.appointments_models import SlotWatch, WatchHit
+from bot.db.engine import SessionMaker
+from bot.services.notifications.kinds import Kind, Priority
+from bot.services.notifications.outbox import NewMessage, enqueue
+
+
+def slot_found_message(user_id: int, person_id: int, hit_id: int) -> NewMessage:
+    return NewMessage(
+        user_id=user_id,
+        kind=Kind.SLOT_FOUND,
+        dedup_key=f"slot:{hit_id}:{user_id}",
+        person_id=person_id,
+        subject=str(hit_id),
+        payload={"hit_id": hit_id},
+        priority=Priority.NORMAL,
+    )
+
+
+class OutboxSlotHitNotifier:
+    """Queues the message; the delivery loop renders it (with the hit's time) when it sends."""
+
+    def __init__(self, sessionmaker: SessionMaker) -> None:
+        self.sessionmaker = sessionmaker
+
+    async def slot_found(self, user_id: int, hit_id: int) -> None:
+        async with self.sessionmaker() as session:
+            person_id = await session.scalar(
+                select(SlotWatch.person_id)
+                .join(WatchHit, WatchHit.watch_id == SlotWatch.id)
+                .where(WatchHit.id == hit_id, SlotWatch.user_id == user_id)
+            )
+            if person_id is None:
+                return  # the watch is gone (unlinked, /forget): nothing to tell
+            await enqueue(session, [slot_found_message(user_id, person_id, hit_id)])
+            await session.commit()

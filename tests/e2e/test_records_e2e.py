@@ -1,0 +1,181 @@
+"""The medical record as a person uses it: the real bot polling the emulator over HTTP, cards
+linked through the bot's real linking flow, every section browsed, charts and PDFs received."""
+
+from __future__ import annotations
+
+import io
+import random
+import string
+
+import pytest
+from pypdf import PdfReader
+
+from backend_client.models import Requester, Section
+from backend_client.sandbox import ManualClock, SandboxBackend
+from backend_client.sandbox.simulation import Persona
+from bot.crypto import requester_id_for
+from bot.emulator import UserDriver
+from bot.offline import OfflineStack
+from bot.services.records.chart import png_size
+from bot.services.records.periods import Period
+from keyboards.records import DocAction, RecDocCb, RecListCb, RecTrendCb
+from tests.e2e.helpers import last_text
+from tests.e2e.people import code_sent_to, link_own_card, new_user, persona
+
+pytestmark = pytest.mark.e2e
+
+MENU = "🩺 Medical record"
+RECORDS = "Appointments and the medical record"
+APPOINTMENTS = "Appointments only"
+
+
+async def link_relative(
+    user: UserDriver, sandbox: SandboxBackend, who: Persona, label: str, scope: str
+) -> None:
+    await user.press("👨‍👩‍👧 My people")
+    await user.press("➕ A relative's policy")
+    if "Share my phone number" in " ".join(user.reply_keyboard):
+        await user.press("📱 Share my phone number")
+    await user.send_text(label)
+    await user.send_text(who.policy)
+    await user.send_text(f"{who.birth_date:%d.%m.%Y}")
+    await user.press(scope)
+    await user.press("6 months")
+    await user.send_text(await code_sent_to(sandbox, who.phone))
+    assert f"{label} is now in My people" in last_text(user)
+
+
+def data_of(user: UserDriver, prefix: str) -> list[str]:
+    """Callback data of the newest message's buttons that start with `prefix`."""
+    rows = user.last_message.inline_keyboard
+    return [
+        b["callback_data"] for row in rows for b in row if b["callback_data"].startswith(prefix)
+    ]
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+async def test_every_section_of_my_mothers_and_my_own_card(
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock
+) -> None:
+    anna, galina = await persona(sandbox, "mother"), await persona(sandbox, "elderly_mother")
+    user = await new_user(stack, 6101, "Anna", anna.phone)
+    await link_own_card(user, sandbox, anna)
+    sandbox_clock.advance(seconds=61)  # one code a minute per requester
+    await link_relative(user, sandbox, galina, "Mum", RECORDS)
+
+    await user.press(MENU)
+    assert "Whose medical record?" in last_text(user)
+    mum_button = next(
+        b for row in user.last_message.inline_keyboard for b in row if b["text"] == "Mum"
+    )
+    mum = int(mum_button["callback_data"].split(":")[1])
+    await user.press("Mum")
+    home = user.last_message
+    assert "Medical record</b> — Mum" in home.html and home.protect_content
+    for name in home.buttons[: len(Section)]:
+        await user.press(name)
+        listed = user.last_message
+        assert listed.protect_content
+        assert "page 1 of" in listed.html or "no entries" in listed.html, name
+        await user.press("⬅️ Sections")
+
+    # Paging and the period filter edit the list in place.
+    await user.press("🧪 Lab results")
+    assert "page 1 of 9" in last_text(user)
+    await user.press("Older ▶️")
+    assert "page 2 of 9" in last_text(user)
+    await user.press("◀️ Newer")
+    assert "page 1 of 9" in last_text(user)
+    await user.press("3 months")
+    assert "Period: 3 months" in last_text(user)
+    again = await user.press("• 3 months")  # the same page again: nothing to change, no error
+    assert again is not None and not again.show_alert
+
+    # A lab document: the table with marks, a trend chart, the PDF.
+    requester = requester_id_for(stack.app.keys, 6101)
+    grant = next(
+        g
+        for g in await sandbox.list_grants_received(requester)
+        if g.patient.patient_id == galina.patient_id
+    )
+    hba1c = await sandbox.analyte_history(grant.grant_id, requester, "HBA1C")
+    opened = await user.press_data(
+        user.last_message.message_id,
+        RecDocCb(a=DocAction.OPEN, p=mum, e=hba1c.points[-1].entry_id).pack(),
+    )
+    assert opened.text is None
+    document = user.last_message
+    assert document.protect_content and "HbA1c" in document.html and "normal" in document.html
+    await user.press(f"📈 Trend: {hba1c.name}")
+    chart = user.photos[-1]
+    assert png_size(chart.data) == (1080, 720) and (chart.width, chart.height) == (1080, 720)
+    await user.press("📄 PDF")
+    assert "HbA1c" in pdf_text(user.documents[-1].data)
+
+    # My own card: the journal of who viewed it, and the export with its contents.
+    await user.press("⬅️ Sections")
+    await user.press("👥 Another person")
+    own_label = next(b for b in user.last_message.buttons if b != "Mum")
+    await user.press(own_label)
+    await user.press("🩺 Visit protocols")
+    await user.press("⬅️ Sections")
+    await user.press("👁 Who viewed my card")
+    assert "You: opened the list" in last_text(user)
+    await user.press(MENU)  # remembered: straight to my own card
+    assert own_label in last_text(user)
+    await user.press("📄 Export as PDF")
+    await user.press("All")
+    export = pdf_text(user.documents[-1].data)
+    assert "Contents" in export and "Visit protocols" in export
+
+
+async def test_refusals_appointments_only_revoked_and_forged(
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock
+) -> None:
+    # Appointments-only access: the record is not shown, and the bot says why.
+    son = await new_user(stack, 6111, "Alexey", (await persona(sandbox, "adult_son")).phone)
+    await link_relative(son, sandbox, await persona(sandbox, "elderly_father"), "Dad", APPOINTMENTS)
+    await son.press(MENU)
+    assert "covers appointments only" in last_text(son)
+
+    # Anna opens her mother's record (its buttons are used again below).
+    anna = await new_user(stack, 6112, "Anna", (await persona(sandbox, "mother")).phone)
+    galina = await persona(sandbox, "elderly_mother")
+    sandbox_clock.advance(seconds=61)
+    await link_relative(anna, sandbox, galina, "Mum", RECORDS)
+    await anna.press(MENU)  # her only card with the record: no "for whom" question
+    mum = int(data_of(anna, "rl:")[0].split(":")[1])
+    await anna.press("🧪 Lab results")
+    old_list = anna.last_message
+    entry = data_of(anna, "rd:o:")[0]
+    # Someone else forging buttons: other people's person ids, entry ids, junk.
+    eve = await new_user(stack, 6113, "Eve", (await persona(sandbox, "single")).phone)
+    await link_own_card(eve, sandbox, await persona(sandbox, "single"))
+    seen = len(eve.messages)
+    rng = random.Random(6113)
+    forged = [
+        RecListCb(p=mum, s=Section.LABS, f=Period.ALL, n=0).pack(),
+        RecTrendCb(p=mum, c="HBA1C").pack(),
+        entry,
+        RecDocCb(a=DocAction.PDF, p=mum, e=entry.split(":")[-1]).pack(),
+    ]
+    forged += [
+        rng.choice(["rd:o:", "rl:", "rt:", "rh:", "rx:"])
+        + "".join(rng.choice(string.ascii_letters + string.digits + ":") for _ in range(20))
+        for _ in range(10)
+    ]
+    for data in forged:
+        answer = await eve.press_data(eve.last_message.message_id, data)
+        assert answer.text  # every press is answered, with a reason
+    assert eve.photos == [] and eve.documents == []
+    assert not [m for m in eve.messages[seen:] if m.protect_content]
+
+    # Now the owner's access is revoked: Anna's old buttons refuse.
+    requester = Requester(id=requester_id_for(stack.app.keys, 6112), display_name="Anna")
+    for grant in await sandbox.list_grants_received(requester.id):
+        await sandbox.revoke_grant(grant.grant_id, requester)
+    answer = await anna.press_data(old_list.message_id, entry)
+    assert answer.show_alert and "revoked" in (answer.text or "")

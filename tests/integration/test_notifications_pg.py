@@ -1,0 +1,108 @@
+"""Notifications on real PostgreSQL and Redis: concurrent claims, the shared rate limits."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import select
+
+from bot.db.engine import SessionMaker
+from bot.db.notifications_models import OutboxMessage
+from bot.services import users as users_service
+from bot.services.notifications.kinds import Kind
+from bot.services.notifications.outbox import NewMessage, Status, claim, enqueue, finish
+from bot.services.notifications.pacing import RedisGate
+
+
+async def outbox_of(sessionmaker: SessionMaker, users: int, per_user: int) -> None:
+    async with sessionmaker() as db:
+        rows = [await users_service.get_or_create_user(db, 9500 + n) for n in range(users)]
+        await db.flush()
+        messages = [
+            NewMessage(user_id=u.id, kind=Kind.RESULT_READY, dedup_key=f"t:{u.id}:{n}")
+            for u in rows
+            for n in range(per_user)
+        ]
+        await enqueue(db, messages)
+        assert await enqueue(db, messages) == 0  # the unique key holds on PostgreSQL too
+        await db.commit()
+
+
+async def test_skip_locked_two_workers_never_take_the_same_row(
+    pg_sessionmaker: SessionMaker,
+) -> None:
+    await outbox_of(pg_sessionmaker, users=50, per_user=4)
+
+    async def worker(name: str) -> list[int]:
+        taken: list[int] = []
+        while True:
+            async with pg_sessionmaker() as db:
+                batch = await claim(db, name, limit=7, lease_seconds=30)
+            if not batch:
+                return taken
+            taken += [m.id for m in batch]
+            async with pg_sessionmaker() as db:
+                for message in batch:
+                    assert await finish(db, message.id, name, Status.SENT, Status.SENT)
+                await db.commit()
+
+    results = await asyncio.gather(*(worker(f"w{n}") for n in range(4)))
+    taken = [i for r in results for i in r]
+    assert len(taken) == len(set(taken)) == 200
+    async with pg_sessionmaker() as db:
+        statuses = set(await db.scalars(select(OutboxMessage.status)))
+    assert statuses == {Status.SENT}
+
+
+async def test_expired_leases_are_reclaimed_on_postgresql(pg_sessionmaker: SessionMaker) -> None:
+    await outbox_of(pg_sessionmaker, users=1, per_user=3)
+    async with pg_sessionmaker() as db:
+        dead = await claim(db, "dead", limit=10, lease_seconds=0.2)
+    async with pg_sessionmaker() as db:
+        assert await claim(db, "alive", limit=10, lease_seconds=30) == []
+    await asyncio.sleep(0.3)
+    async with pg_sessionmaker() as db:
+        recovered = await claim(db, "alive", limit=10, lease_seconds=30)
+    assert sorted(m.id for m in recovered) == sorted(m.id for m in dead)
+
+
+@pytest.fixture
+async def gates(redis: Redis, redis_prefix: str) -> tuple[RedisGate, RedisGate]:
+    prefix = f"{redis_prefix}:{time.monotonic_ns()}"
+    return RedisGate(redis, prefix, rate=40, burst=1), RedisGate(redis, prefix, rate=40, burst=1)
+
+
+async def test_the_token_bucket_is_shared_by_all_workers(
+    gates: tuple[RedisGate, RedisGate],
+) -> None:
+    first, second = gates
+    started = time.monotonic()
+
+    async def send(gate: RedisGate, chats: range) -> None:
+        for chat in chats:
+            permit = await gate.acquire(chat)
+            assert permit.pause == 0 and permit.chat_wait == 0
+            await asyncio.sleep(permit.send_after)
+
+    await asyncio.gather(send(first, range(0, 20)), send(second, range(100, 120)))
+    elapsed = time.monotonic() - started
+    # 40 sends at 40/s together (one in the bucket at the start): about a second, not half.
+    assert 0.9 < elapsed < 1.5
+
+
+async def test_a_429_pauses_every_worker_and_chats_are_paced_across_workers(
+    gates: tuple[RedisGate, RedisGate],
+) -> None:
+    first, second = gates
+    assert (await first.acquire(7)).chat_wait == 0
+    assert 0.5 < (await second.acquire(7)).chat_wait <= 1.0  # one message a second per chat
+
+    await first.pause(3)
+    permit = await second.acquire(8)
+    assert 2 < permit.pause <= 3
+    assert 2 < await second.paused_for() <= 3
+    await second.pause(1)  # a shorter pause never cuts a longer one
+    assert await first.paused_for() > 2

@@ -1,0 +1,139 @@
+"""Fixtures for the notification tests: a sandbox at the real time, people linked to cards."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from backend_client.models import Relation, Requester, Scope
+from backend_client.sandbox import ManualClock, SandboxBackend
+from backend_client.sandbox.testing import code_from_sms
+from bot.crypto import FieldCipher, requester_id_for
+from bot.db.engine import SessionMaker
+from bot.db.models import LinkedPerson, User
+from bot.db.notifications_models import OutboxMessage
+from bot.i18n import create_i18n
+from bot.keys import AppKeys
+from bot.services import users as users_service
+from bot.services.linking import PURPOSE_LABEL, PURPOSE_POLICY, patient_ref_hash
+from bot.services.notifications.outbox import ClaimedMessage
+from bot.services.notifications.prepare import SendContext
+
+
+@dataclass
+class World:
+    backend: SandboxBackend
+    clock: ManualClock
+    sessionmaker: SessionMaker
+    keys: AppKeys
+
+    @property
+    def cipher(self) -> FieldCipher:
+        return FieldCipher(self.keys)
+
+    def context(self) -> SendContext:
+        return SendContext(self.backend, self.keys, create_i18n("ru"), "ru")
+
+    async def user(self, telegram_id: int, language: str = "ru") -> int:
+        async with self.sessionmaker() as db:
+            user = await users_service.get_or_create_user(db, telegram_id)
+            users_service.set_language(user, language)
+            users_service.give_consent(user)
+            await db.commit()
+            return user.id
+
+    async def link(
+        self,
+        telegram_id: int,
+        persona_key: str,
+        label: str,
+        relation: Relation = Relation.SELF,
+        scope: Scope = Scope.RECORDS,
+    ) -> int:
+        """Link the card at the backend (SMS code and all) and keep the bot's row; returns its
+        id."""
+        user_id = await self.user(telegram_id)
+        who = next(p for p in await self.backend.personas() if p.key == persona_key)
+        requester = Requester(id=requester_id_for(self.keys, telegram_id), display_name="Тест Т.")
+        self.clock.advance(seconds=61)
+        challenge = await self.backend.request_access(
+            who.policy, who.birth_date, requester, relation, scope
+        )
+        sms = next(m for m in await self.backend.sms_outbox(who.phone) if "Код" in m.text)
+        grant = await self.backend.confirm_access(
+            challenge.challenge_id, code_from_sms(sms.text), requester
+        )
+        async with self.sessionmaker() as db:
+            row = LinkedPerson(
+                user_id=user_id,
+                relation=relation.value,
+                scope=grant.scope.value,
+                grant_id=grant.grant_id,
+                patient_ref_hash=patient_ref_hash(self.cipher, grant.patient.patient_id),
+                label_enc=self.cipher.encrypt(label, purpose=PURPOSE_LABEL),
+                policy_enc=self.cipher.encrypt(who.policy, purpose=PURPOSE_POLICY),
+            )
+            db.add(row)
+            await db.commit()
+            return row.id
+
+    async def policy(self, persona_key: str) -> str:
+        return next(p for p in await self.backend.personas() if p.key == persona_key).policy
+
+    async def outbox(self) -> list[OutboxMessage]:
+        async with self.sessionmaker() as db:
+            return list(await db.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+    async def user_row(self, telegram_id: int) -> User:
+        async with self.sessionmaker() as db:
+            user = await db.scalar(select(User).where(User.telegram_id == telegram_id))
+            assert user is not None
+            return user
+
+
+def as_claimed(row: OutboxMessage) -> ClaimedMessage:
+    import json
+
+    return ClaimedMessage(
+        id=row.id,
+        user_id=row.user_id,
+        kind=row.kind,
+        person_id=row.person_id,
+        subject=row.subject,
+        payload=json.loads(row.payload),
+        priority=row.priority,
+        attempts=row.attempts,
+        lease_until=datetime.now(UTC),
+    )
+
+
+@pytest.fixture(scope="session")
+def notify_sandbox_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import asyncio
+
+    path = tmp_path_factory.mktemp("notify-sandbox") / "template.sqlite3"
+
+    async def build() -> None:
+        backend = await SandboxBackend.open(path, seed=42)
+        await backend.aclose()
+
+    asyncio.run(build())
+    return path
+
+
+@pytest.fixture
+async def world(
+    notify_sandbox_template: Path, tmp_path: Path, sessionmaker: SessionMaker, keys: AppKeys
+) -> AsyncIterator[World]:
+    path = tmp_path / "sandbox.sqlite3"
+    shutil.copy(notify_sandbox_template, path)
+    clock = ManualClock(datetime.now(UTC))
+    backend = await SandboxBackend.open(path, seed=42, clock=clock)
+    yield World(backend, clock, sessionmaker, keys)
+    await backend.aclose()

@@ -1,0 +1,215 @@
+"""The outbox and the send loop: claims, leases, priorities, and what Telegram answers."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.base import utcnow
+from bot.db.engine import SessionMaker
+from bot.db.models import User
+from bot.db.notifications_models import OutboxMessage
+from bot.services import users as users_service
+from bot.services.notifications.decisions import Decision, Send
+from bot.services.notifications.delivery import MAX_ATTEMPTS, DeliveryLoop, Outcome, SendResult
+from bot.services.notifications.kinds import Kind, Priority
+from bot.services.notifications.outbox import (
+    ClaimedMessage,
+    NewMessage,
+    Status,
+    claim,
+    enqueue,
+    finish,
+)
+from bot.services.notifications.pacing import MemoryGate
+from bot.services.notifications.render import NotificationView
+
+
+async def users(sessionmaker: SessionMaker, count: int) -> list[int]:
+    async with sessionmaker() as db:
+        rows = [await users_service.get_or_create_user(db, 9000 + n) for n in range(count)]
+        await db.commit()
+        return [r.id for r in rows]
+
+
+def news(user_id: int, n: int, priority: Priority = Priority.NORMAL) -> NewMessage:
+    return NewMessage(
+        user_id=user_id, kind=Kind.RESULT_READY, dedup_key=f"t:{user_id}:{n}", priority=priority
+    )
+
+
+async def put(sessionmaker: SessionMaker, messages: list[NewMessage]) -> int:
+    async with sessionmaker() as db:
+        created = await enqueue(db, messages)
+        await db.commit()
+        return created
+
+
+async def rows(sessionmaker: SessionMaker) -> list[OutboxMessage]:
+    async with sessionmaker() as db:
+        return list(await db.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+class FakeTelegram:
+    """Answers like Telegram would, one scripted outcome per call (then SENT)."""
+
+    def __init__(self, *script: SendResult) -> None:
+        self.script = list(script)
+        self.delivered: list[int] = []
+
+    async def __call__(self, chat_id: int, view: NotificationView) -> SendResult:
+        result = self.script.pop(0) if self.script else SendResult(Outcome.SENT)
+        if result.outcome is Outcome.SENT:
+            self.delivered.append(chat_id)
+        return result
+
+
+async def to_user_chat(session: AsyncSession, message: ClaimedMessage) -> Decision:
+    user = await session.get(User, message.user_id)
+    assert user is not None
+    return Send(user.telegram_id, NotificationView(f"#{message.id}"))
+
+
+def loop(sessionmaker: SessionMaker, telegram: FakeTelegram, **kw: object) -> DeliveryLoop:
+    return DeliveryLoop(sessionmaker, to_user_chat, telegram, MemoryGate(1000), **kw)  # type: ignore[arg-type]
+
+
+async def test_duplicates_are_impossible(sessionmaker: SessionMaker) -> None:
+    (user,) = await users(sessionmaker, 1)
+    assert await put(sessionmaker, [news(user, 1), news(user, 1), news(user, 2)]) == 2
+    assert await put(sessionmaker, [news(user, 1)]) == 0
+    assert len(await rows(sessionmaker)) == 2
+
+
+async def test_sent_once_and_marked_only_after_telegram_accepted(
+    sessionmaker: SessionMaker,
+) -> None:
+    ids = await users(sessionmaker, 3)
+    await put(sessionmaker, [news(u, 1) for u in ids])
+    telegram = FakeTelegram(SendResult(Outcome.NETWORK, reason="network"))
+    worker = loop(sessionmaker, telegram)
+
+    assert await worker.run_once() == 3
+    states = {r.user_id: r for r in await rows(sessionmaker)}
+    sent = [r for r in states.values() if r.status == Status.SENT]
+    retrying = [r for r in states.values() if r.status == Status.PENDING]
+    assert len(sent) == 2 and len(retrying) == 1
+    assert retrying[0].attempts == 1 and retrying[0].not_before > utcnow()
+    assert sorted(telegram.delivered) == sorted(9000 + ids.index(r.user_id) for r in sent)
+    assert await worker.run_once() == 0  # nothing due: the retry waits for its backoff
+
+
+async def test_network_errors_give_up_after_retries(sessionmaker: SessionMaker) -> None:
+    (user,) = await users(sessionmaker, 1)
+    await put(sessionmaker, [news(user, 1)])
+    failing = FakeTelegram(*[SendResult(Outcome.NETWORK, reason="network")] * MAX_ATTEMPTS)
+    for _ in range(MAX_ATTEMPTS):
+        async with sessionmaker() as db:  # make the retry due now
+            for row in await db.scalars(select(OutboxMessage)):
+                row.not_before = utcnow()
+            await db.commit()
+        await loop(sessionmaker, failing).run_once()  # a fresh gate: no per-chat wait
+    (row,) = await rows(sessionmaker)
+    assert (row.status, row.outcome) == (Status.FAILED, "network")
+    assert failing.delivered == []
+
+
+async def test_429_pauses_every_sender_and_keeps_the_message(sessionmaker: SessionMaker) -> None:
+    (user,) = await users(sessionmaker, 1)
+    await put(sessionmaker, [news(user, 1)])
+    telegram = FakeTelegram(SendResult(Outcome.RETRY_AFTER, retry_after=7))
+    worker = loop(sessionmaker, telegram)
+
+    await worker.run_once()
+
+    (row,) = await rows(sessionmaker)
+    assert row.status == Status.PENDING
+    assert row.not_before >= utcnow() + timedelta(seconds=6)
+    assert 6 < await worker.gate.paused_for() <= 7
+    assert (await worker.gate.acquire(12345)).pause > 6  # any chat, any sender using the gate
+
+
+async def test_403_marks_the_user_blocked(sessionmaker: SessionMaker) -> None:
+    (user,) = await users(sessionmaker, 1)
+    await put(sessionmaker, [news(user, 1)])
+    worker = loop(sessionmaker, FakeTelegram(SendResult(Outcome.BLOCKED)))
+
+    await worker.run_once()
+
+    (row,) = await rows(sessionmaker)
+    assert (row.status, row.outcome) == (Status.SKIPPED, "blocked")
+    async with sessionmaker() as db:
+        blocked = await db.get(User, user)
+        assert blocked is not None and blocked.blocked_at is not None
+
+
+async def test_urgent_overtakes_bulk(sessionmaker: SessionMaker) -> None:
+    ids = await users(sessionmaker, 5)
+    await put(sessionmaker, [news(u, 1) for u in ids[:4]])
+    await put(sessionmaker, [news(ids[4], 1, Priority.URGENT)])
+    async with sessionmaker() as db:
+        first = await claim(db, "w1", limit=1, lease_seconds=30)
+    assert [m.user_id for m in first] == [ids[4]]
+
+
+async def test_two_workers_claim_disjoint_rows(sessionmaker: SessionMaker) -> None:
+    ids = await users(sessionmaker, 10)
+    await put(sessionmaker, [news(u, n) for u in ids for n in range(3)])
+
+    async def take(worker: str) -> list[int]:
+        taken: list[int] = []
+        while True:
+            async with sessionmaker() as db:
+                batch = await claim(db, worker, limit=4, lease_seconds=30)
+            if not batch:
+                return taken
+            taken += [m.id for m in batch]
+            await asyncio.sleep(0)
+
+    first, second = await asyncio.gather(take("w1"), take("w2"))
+    assert not set(first) & set(second)
+    assert len(first) + len(second) == 30
+
+
+async def test_a_dead_workers_lease_expires_and_another_sends(sessionmaker: SessionMaker) -> None:
+    (user,) = await users(sessionmaker, 1)
+    await put(sessionmaker, [news(user, 1)])
+    async with sessionmaker() as db:
+        (dead,) = await claim(db, "dead-worker", limit=5, lease_seconds=0.2)
+    telegram = FakeTelegram()
+    survivor = loop(sessionmaker, telegram, worker_id="survivor")
+    assert await survivor.run_once() == 0  # still leased
+
+    await asyncio.sleep(0.3)
+    assert await survivor.run_once() == 1
+    (row,) = await rows(sessionmaker)
+    assert (row.status, row.claimed_by) == (Status.SENT, "survivor")
+    assert telegram.delivered == [9000]
+    async with sessionmaker() as db:  # the dead worker coming back cannot overwrite it
+        assert not await finish(db, dead.id, "dead-worker", Status.FAILED, "late")
+
+
+async def test_one_message_a_second_per_chat(sessionmaker: SessionMaker) -> None:
+    gate = MemoryGate(1000)
+    assert (await gate.acquire(1)).chat_wait == 0
+    assert (await gate.acquire(2)).chat_wait == 0
+    assert 0.9 < (await gate.acquire(1)).chat_wait <= 1.0
+
+    ids = await users(sessionmaker, 1)
+    await put(sessionmaker, [news(ids[0], n) for n in range(3)])
+    telegram = FakeTelegram()
+    worker = DeliveryLoop(sessionmaker, to_user_chat, telegram, MemoryGate(1000))
+    await worker.run_once()
+    assert len(telegram.delivered) == 1  # the other two went back for a second later
+    pending = [r for r in await rows(sessionmaker) if r.status == Status.PENDING]
+    assert len(pending) == 2 and all(r.not_before > utcnow() for r in pending)
+
+
+async def test_the_global_bucket_holds_the_rate() -> None:
+    gate = MemoryGate(rate=50, burst=1)
+    waits = [(await gate.acquire(chat)).send_after for chat in range(26)]
+    assert waits[0] == 0
+    assert 0.45 < waits[-1] <= 0.5  # 25 more at 50/s: the last one half a second later

@@ -1,0 +1,226 @@
+"""Events reach the right people, once; what they are sent is checked again at send time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from backend_client.models import Relation, Requester, Scope
+from bot.crypto import requester_id_for
+from bot.db.notifications_models import OutboxMessage
+from bot.services.notifications.decisions import Defer, Send, Skip
+from bot.services.notifications.intake import follow_feed_once, ingest_events
+from bot.services.notifications.kinds import Kind, Priority, Switch
+from bot.services.notifications.outbox import Status
+from bot.services.notifications.planner import plan_reminders
+from bot.services.notifications.prepare import prepare
+from bot.services.notifications.settings import toggle_switch
+from keyboards.notifications import notification_keyboard
+from keyboards.records import RecDocCb
+from tests.unit.notify_support import World, as_claimed, notify_sandbox_template, world
+
+__all__ = ["notify_sandbox_template", "world"]
+
+pytestmark = pytest.mark.filterwarnings("ignore:The Result.tuples:DeprecationWarning")
+
+OWNER, RELATIVE, APPOINTMENTS_ONLY, STRANGER = 7001, 7002, 7003, 7004
+NOON_MOSCOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+async def family(world: World) -> dict[int, int]:
+    """Mother's card: her own link, a son with record access, a daughter with appointments
+    only; a stranger linked to another card. Returns person row ids by Telegram id."""
+    rows = {
+        OWNER: await world.link(OWNER, "mother", "Я"),
+        RELATIVE: await world.link(RELATIVE, "mother", "Мама", Relation.RELATIVE, Scope.RECORDS),
+        APPOINTMENTS_ONLY: await world.link(
+            APPOINTMENTS_ONLY, "mother", "Мама", Relation.RELATIVE, Scope.APPOINTMENTS
+        ),
+        STRANGER: await world.link(STRANGER, "single", "Я"),
+    }
+    await drain_feed(world)  # access events of the linking itself
+    return rows
+
+
+async def drain_feed(world: World) -> None:
+    while await follow_feed_once(world.sessionmaker, world.backend, world.cipher):
+        pass
+
+
+async def mothers_reminders(world: World) -> list[OutboxMessage]:
+    stranger_id = (await world.user_row(STRANGER)).id
+    return [r for r in await world.outbox() if r.kind == Kind.REMINDER and r.user_id != stranger_id]
+
+
+async def recipients(world: World, kind: Kind) -> set[int]:
+    by_id = {}
+    for telegram_id in (OWNER, RELATIVE, APPOINTMENTS_ONLY, STRANGER):
+        by_id[(await world.user_row(telegram_id)).id] = telegram_id
+    return {by_id[r.user_id] for r in await world.outbox() if r.kind == kind}
+
+
+async def test_result_ready_goes_to_owner_and_record_relatives_only(world: World) -> None:
+    await family(world)
+    await world.backend.publish_result(policy=await world.policy("mother"))
+    await drain_feed(world)
+
+    assert await recipients(world, Kind.RESULT_READY) == {OWNER, RELATIVE}
+
+    relative_id = (await world.user_row(RELATIVE)).id
+    row = next(r for r in await world.outbox() if r.user_id == relative_id)
+    async with world.sessionmaker() as db:
+        decision = await prepare(db, world.context(), as_claimed(row), now=NOON_MOSCOW)
+    assert isinstance(decision, Send)
+    assert decision.chat_id == RELATIVE
+    assert decision.view.text == "🧪 Готов новый результат анализа: Мама."
+    assert decision.view.protect_content
+    markup = notification_keyboard(decision.view.buttons)
+    assert markup is not None
+    pressed = RecDocCb.unpack(str(markup.inline_keyboard[0][0].callback_data))
+    assert (pressed.p, pressed.e) == (row.person_id, row.subject)
+
+
+async def test_the_same_event_twice_adds_nothing(world: World) -> None:
+    await family(world)
+    await world.backend.publish_result(policy=await world.policy("mother"))
+    batch = await world.backend.read_events(after=None, limit=1000)
+    async with world.sessionmaker() as db:
+        first = await ingest_events(db, world.cipher, batch.events)
+        await db.commit()
+    async with world.sessionmaker() as db:
+        again = await ingest_events(db, world.cipher, batch.events)
+        await db.commit()
+    await drain_feed(world)  # the feed brings the very same events once more
+
+    assert (first, again) == (2, 0)
+    assert len(await world.outbox()) == 2
+
+
+async def test_clinic_cancellation_reaches_everyone_managing_visits_urgently(world: World) -> None:
+    await family(world)
+    visit = next(
+        a for a in await world.backend.appointments_of(await world.policy("mother")) if a.is_active
+    )
+    await plan_reminders(world.sessionmaker, world.backend, world.keys)
+    reminders = await mothers_reminders(world)
+    assert {r.subject for r in reminders} == {visit.appointment_id}
+
+    await world.backend.clinic_cancel(visit.appointment_id)
+    await drain_feed(world)
+
+    assert await recipients(world, Kind.VISIT_CANCELLED) == {OWNER, RELATIVE, APPOINTMENTS_ONLY}
+    rows = await world.outbox()
+    assert {r.priority for r in rows if r.kind == Kind.VISIT_CANCELLED} == {Priority.URGENT}
+    assert {r.status for r in await mothers_reminders(world)} == {Status.SKIPPED}
+
+    cancelled = next(r for r in rows if r.kind == Kind.VISIT_CANCELLED)
+    async with world.sessionmaker() as db:
+        decision = await prepare(db, world.context(), as_claimed(cancelled), now=NOON_MOSCOW)
+    assert isinstance(decision, Send)
+    assert "Клиника отменила приём" in decision.view.text
+
+
+async def test_reminders_per_offset_once_and_not_for_a_moved_visit(world: World) -> None:
+    people = await family(world)
+    visit = next(
+        a for a in await world.backend.appointments_of(await world.policy("mother")) if a.is_active
+    )
+    await plan_reminders(world.sessionmaker, world.backend, world.keys)
+    await plan_reminders(world.sessionmaker, world.backend, world.keys)  # again: nothing new
+    reminders = await mothers_reminders(world)
+    # Owner, relative and the appointments-only relative; 24 h and 2 h before.
+    assert len(reminders) == 6
+    assert {r.person_id for r in reminders} == {
+        people[OWNER],
+        people[RELATIVE],
+        people[APPOINTMENTS_ONLY],
+    }
+
+    before = visit.starts_at - timedelta(hours=3)
+    owner_2h = next(
+        r for r in reminders if r.person_id == people[OWNER] and '"offset":120' in r.payload
+    )
+    async with world.sessionmaker() as db:
+        decision = await prepare(db, world.context(), as_claimed(owner_2h), now=before)
+    assert isinstance(decision, Send)
+    assert decision.view.text.startswith("⏰ Напоминание: Я")
+
+    await world.backend.clinic_move(visit.appointment_id)
+    await drain_feed(world)
+    async with world.sessionmaker() as db:
+        decision = await prepare(db, world.context(), as_claimed(owner_2h), now=before)
+    assert decision == Skip("visit_changed")
+
+    moved = next(
+        a
+        for a in await world.backend.appointments_of(await world.policy("mother"))
+        if a.appointment_id == visit.appointment_id
+    )
+    await plan_reminders(world.sessionmaker, world.backend, world.keys)
+    at_new_time = f'"at":{int(moved.starts_at.timestamp())}'
+    fresh = [r for r in await mothers_reminders(world) if at_new_time in r.payload]
+    # The new time gets its own reminders (those still ahead); the old ones fail the check.
+    assert {r.person_id for r in fresh} == set(people.values()) - {people[STRANGER]}
+    assert await recipients(world, Kind.VISIT_MOVED) == {OWNER, RELATIVE, APPOINTMENTS_ONLY}
+
+
+async def test_revoked_access_and_switched_off_kinds_are_not_sent(world: World) -> None:
+    await family(world)
+    await world.backend.publish_result(policy=await world.policy("mother"))
+    await drain_feed(world)
+    rows = {r.user_id: r for r in await world.outbox()}
+    owner_id = (await world.user_row(OWNER)).id
+    relative = await world.user_row(RELATIVE)
+
+    requester = Requester(id=requester_id_for(world.keys, RELATIVE), display_name="Тест Т.")
+    grants = await world.backend.list_grants_received(requester.id)
+    await world.backend.revoke_grant(grants[0].grant_id, requester)
+    async with world.sessionmaker() as db:
+        decision = await prepare(
+            db, world.context(), as_claimed(rows[relative.id]), now=NOON_MOSCOW
+        )
+    assert decision == Skip("grant_gone")
+
+    async with world.sessionmaker() as db:
+        await toggle_switch(db, owner_id, Switch.RESULTS)
+        await db.commit()
+        decision = await prepare(db, world.context(), as_claimed(rows[owner_id]), now=NOON_MOSCOW)
+    assert decision == Skip("switched_off")
+
+
+async def test_quiet_hours_hold_news_but_not_urgent_changes(world: World) -> None:
+    await family(world)
+    await world.backend.publish_result(policy=await world.policy("mother"))
+    visit = next(
+        a for a in await world.backend.appointments_of(await world.policy("mother")) if a.is_active
+    )
+    await world.backend.clinic_cancel(visit.appointment_id)
+    await drain_feed(world)
+    owner_id = (await world.user_row(OWNER)).id
+    rows = [r for r in await world.outbox() if r.user_id == owner_id]
+    result = next(r for r in rows if r.kind == Kind.RESULT_READY)
+    cancelled = next(r for r in rows if r.kind == Kind.VISIT_CANCELLED)
+    night = datetime(2026, 3, 2, 20, 30, tzinfo=UTC)  # 23:30 in Moscow
+
+    async with world.sessionmaker() as db:
+        held = await prepare(db, world.context(), as_claimed(result), now=night)
+        urgent = await prepare(db, world.context(), as_claimed(cancelled), now=night)
+    assert held == Defer(datetime(2026, 3, 3, 5, 0, tzinfo=UTC), "quiet_hours")  # 08:00 Moscow
+    assert isinstance(urgent, Send)
+
+
+async def test_no_notifications_for_a_blocked_user(world: World) -> None:
+    await family(world)
+    await world.backend.publish_result(policy=await world.policy("mother"))
+    await drain_feed(world)
+    owner = await world.user_row(OWNER)
+    async with world.sessionmaker() as db:
+        row = await db.get(type(owner), owner.id)
+        assert row is not None
+        row.blocked_at = NOON_MOSCOW
+        await db.commit()
+    message = next(r for r in await world.outbox() if r.user_id == owner.id)
+    async with world.sessionmaker() as db:
+        decision = await prepare(db, world.context(), as_claimed(message), now=NOON_MOSCOW)
+    assert decision == Skip("blocked")

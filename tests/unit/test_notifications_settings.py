@@ -1,0 +1,77 @@
+"""The settings screen: what a person sees and what their taps change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiogram import Bot, Dispatcher
+from aiogram.methods import EditMessageText, SendMessage
+from aiogram.types import InlineKeyboardMarkup
+from sqlalchemy import select
+
+from bot.db.engine import SessionMaker
+from bot.db.models import User
+from bot.services.notifications.settings import load_prefs
+from bot.settings import Settings, load_settings
+from keyboards.notifications import NotifySetCb, SetAction
+from tests.recording_bot import RecordingSession
+from tests.unit.chat import Chat
+from tests.unit.policies_support import consenting_user
+
+
+@pytest.fixture
+def settings(clean_env: None, tmp_path: Path) -> Settings:
+    # A test taps faster than a person: the per-user throttle is not what is tested here.
+    return load_settings(
+        database={"database_url": f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3"},
+        app={"var_dir": tmp_path / "var", "secret_key": "s" * 40, "throttle_per_second": 1000},
+        telegram={"bot_token": "42:TEST_TOKEN_abcdefghijklmnopqrstuvwxyz"},
+    )
+
+
+def buttons(request: Any) -> list[str]:
+    markup = request.reply_markup
+    assert isinstance(markup, InlineKeyboardMarkup)
+    return [b.text for row in markup.inline_keyboard for b in row]
+
+
+async def test_switches_quiet_hours_and_reminder_times(
+    dispatcher: Dispatcher,
+    bot_and_session: tuple[Bot, RecordingSession],
+    sessionmaker: SessionMaker,
+) -> None:
+    bot, recording = bot_and_session
+    tg = await consenting_user(sessionmaker, 8101, "Анна")
+    chat = Chat(dispatcher, bot, recording, tg)
+
+    (shown,) = [r for r in await chat.send("🔔 Уведомления") if isinstance(r, SendMessage)]
+    assert "Уведомления" in shown.text
+    assert buttons(shown) == [
+        "✅ Новые результаты",
+        "✅ Напоминания о приёмах",
+        "✅ Изменения приёмов клиникой",
+        "✅ Свободные слоты по моим подпискам",
+        "🌙 Тихие часы: 22:00–08:00",
+        "⏰ Напоминать до приёма: 1 день, 2 часа",
+    ]
+
+    edited = await chat.press(NotifySetCb(action=SetAction.SWITCH, value="results").pack())
+    (edit,) = [r for r in edited if isinstance(r, EditMessageText)]
+    assert buttons(edit)[0] == "▫️ Новые результаты"
+
+    await chat.press(NotifySetCb(action=SetAction.QUIET_START, value="1380").pack())
+    await chat.press(NotifySetCb(action=SetAction.QUIET_END, value="420").pack())
+    await chat.press(NotifySetCb(action=SetAction.OFFSET_TOGGLE, value="120").pack())
+    await chat.press(NotifySetCb(action=SetAction.OFFSET_TOGGLE, value="60").pack())
+    forged = await chat.press(NotifySetCb(action=SetAction.OFFSET_TOGGLE, value="7").pack())
+    assert any(getattr(r, "show_alert", False) for r in forged)
+
+    async with sessionmaker() as db:
+        user = await db.scalar(select(User).where(User.telegram_id == 8101))
+        assert user is not None
+        prefs = await load_prefs(db, user.id)
+    assert not prefs.results and prefs.reminders
+    assert (prefs.quiet.start, prefs.quiet.end) == (23 * 60, 7 * 60)
+    assert prefs.offsets == (1440, 60)
