@@ -119,8 +119,10 @@ BOT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", N_("What the bot can do")),
     ("cancel", N_("Cancel the current action")),
     ("language", N_("Change language")),
+    ("records", N_("Medical record")),
     ("people", N_("My people and linking policies")),
     ("access", N_("Who has access to my card")),
+    ("notifications", N_("Notification settings")),
     ("privacy", N_("My data and consent")),
 )
 

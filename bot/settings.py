@@ -165,10 +165,13 @@ class NotificationSettings(BaseSettings):
     lease_seconds: float = Field(default=60.0, gt=0)
     send_concurrency: int = Field(default=8, gt=0, le=256)
 
-    @field_validator("events_secret")
+    @field_validator("events_secret", mode="before")
     @classmethod
-    def _secret_len(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value()) < 32:
+    def _secret_len(cls, value: object) -> object:
+        if value in (None, ""):
+            return None  # `EVENTS_SECRET=` as in .env.example: the endpoint is off
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        if len(raw) < 32:
             raise ValueError("must be at least 32 characters (e.g. `openssl rand -hex 32`)")
         return value
 

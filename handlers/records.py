@@ -5,6 +5,7 @@ the current grant first and writes the journal."""
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 
 from aiogram import F, Router
@@ -14,6 +15,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend_client.models import Scope
@@ -325,7 +327,9 @@ async def trend(
     if isinstance(query.message, Message):
         await query.message.answer_photo(
             BufferedInputFile(png, f"trend-{callback_data.c}.png"),
-            caption=_("📈 {name}: {n} results").format(name=history.name, n=len(history.points)),
+            caption=ngettext(
+                "📈 {name}: {n} result", "📈 {name}: {n} results", len(history.points)
+            ).format(name=html.escape(history.name), n=len(history.points)),
             protect_content=True,
         )
 

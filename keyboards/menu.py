@@ -9,7 +9,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 MENU_RECORDS = __("🩺 Medical record")
 MENU_BOOK = __("📅 Book a doctor")
 MENU_VISITS = __("🗓 My appointments")
-MENU_WATCHES = __("🔔 Slot watches")
+MENU_WATCHES = __("👀 Slot watches")
 MENU_PEOPLE = __("👨‍👩‍👧 My people")
 MENU_ACCESS = __("🔑 Who has access")
 MENU_PRIVACY = __("🔒 Privacy")

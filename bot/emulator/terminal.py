@@ -60,6 +60,7 @@ class _ChatView:
         self.user = user
         self.files_dir = files_dir
         self.output = output
+        self._shown_keyboard: list[str] | None = None
 
     def write(self, line: str) -> None:
         self.output.write(line + "\n")
@@ -117,8 +118,13 @@ class _ChatView:
         markup = message.reply_markup or {}
         if "keyboard" in markup:
             keyboard = [c for c in numbered if c.message_id is None]
-            self.write(f"{_INDENT}keyboard: " + self.numbered(numbered, keyboard))
+            texts = [c.button["text"] for c in keyboard]
+            # Bots resend the same menu with many replies; show it when it changes.
+            if texts != self._shown_keyboard:
+                self._shown_keyboard = texts
+                self.write(f"{_INDENT}keyboard: " + self.numbered(numbered, keyboard))
         elif markup.get("remove_keyboard"):
+            self._shown_keyboard = None
             self.write(f"{_INDENT}(keyboard hidden)")
 
     @staticmethod

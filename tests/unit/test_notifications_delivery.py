@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +15,7 @@ from bot.db.engine import SessionMaker
 from bot.db.models import User
 from bot.db.notifications_models import OutboxMessage
 from bot.services import users as users_service
+from bot.services.notifications import recorder
 from bot.services.notifications.decisions import Decision, Send
 from bot.services.notifications.delivery import MAX_ATTEMPTS, DeliveryLoop, Outcome, SendResult
 from bot.services.notifications.kinds import Kind, Priority
@@ -25,6 +28,7 @@ from bot.services.notifications.outbox import (
     finish,
 )
 from bot.services.notifications.pacing import MemoryGate
+from bot.services.notifications.recorder import GroupCommitter
 from bot.services.notifications.render import NotificationView
 
 
@@ -213,3 +217,29 @@ async def test_the_global_bucket_holds_the_rate() -> None:
     waits = [(await gate.acquire(chat)).send_after for chat in range(26)]
     assert waits[0] == 0
     assert 0.45 < waits[-1] <= 0.5  # 25 more at 50/s: the last one half a second later
+
+
+async def test_group_commit_never_leaves_a_writer_waiting(
+    sessionmaker: SessionMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write arriving while the previous group closes its connection is still committed."""
+    (user,) = await users(sessionmaker, 1)
+    await put(sessionmaker, [news(user, 1), news(user, 2)])
+    async with sessionmaker() as db:
+        first, second = await claim(db, "w1", limit=2, lease_seconds=60)
+    closing = asyncio.Event()
+    real_close = recorder._close
+
+    async def slow_close(connection: Any) -> None:
+        closing.set()
+        await asyncio.sleep(0.05)
+        await real_close(connection)
+
+    monkeypatch.setattr(recorder, "_close", slow_close)
+    committer = GroupCommitter(sessionmaker, "w1")
+    earlier = asyncio.create_task(committer.mark_sent(first.id))
+    await closing.wait()
+    await asyncio.wait_for(committer.mark_sent(second.id), timeout=5)
+    await earlier
+    await committer.idle()
+    assert {r.status for r in await rows(sessionmaker)} == {Status.SENT}

@@ -8,6 +8,7 @@ import pytest
 
 from backend_client.models import Relation, Requester, Scope
 from bot.crypto import requester_id_for
+from bot.db.appointments_models import SlotWatch, WatchHit
 from bot.db.notifications_models import OutboxMessage
 from bot.services.notifications.decisions import Defer, Send, Skip
 from bot.services.notifications.intake import follow_feed_once, ingest_events
@@ -16,6 +17,8 @@ from bot.services.notifications.outbox import Status
 from bot.services.notifications.planner import plan_reminders
 from bot.services.notifications.prepare import prepare
 from bot.services.notifications.settings import toggle_switch
+from bot.services.notifications.slot_hits import OutboxSlotHitNotifier
+from keyboards.appointments import WatchHitCb
 from keyboards.notifications import notification_keyboard
 from keyboards.records import RecDocCb
 from tests.unit.notify_support import World, as_claimed, notify_sandbox_template, world
@@ -224,3 +227,36 @@ async def test_no_notifications_for_a_blocked_user(world: World) -> None:
     async with world.sessionmaker() as db:
         decision = await prepare(db, world.context(), as_claimed(message), now=NOON_MOSCOW)
     assert decision == Skip("blocked")
+
+
+async def test_a_found_slot_goes_through_the_outbox_with_the_watch_buttons(world: World) -> None:
+    people = await family(world)
+    owner_id = (await world.user_row(OWNER)).id
+    starts_at = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    async with world.sessionmaker() as db:
+        watch = SlotWatch(
+            user_id=owner_id,
+            person_id=people[OWNER],
+            specialty_code="therapist",
+            date_from=starts_at.date(),
+            date_to=starts_at.date(),
+        )
+        db.add(watch)
+        await db.flush()
+        hit = WatchHit(watch_id=watch.id, slot_id="s1", doctor_id="d1", starts_at=starts_at)
+        db.add(hit)
+        await db.commit()
+    notifier = OutboxSlotHitNotifier(world.sessionmaker)
+
+    await notifier.slot_found(owner_id, hit.id)
+    await notifier.slot_found(owner_id, hit.id)  # told twice by the watcher: sent once
+
+    (row,) = [r for r in await world.outbox() if r.kind == Kind.SLOT_FOUND]
+    async with world.sessionmaker() as db:
+        decision = await prepare(db, world.context(), as_claimed(row), now=datetime.now(UTC))
+    assert isinstance(decision, Send)
+    assert decision.view.text.startswith("🔔 Появился свободный слот (Я):")
+    markup = notification_keyboard(decision.view.buttons)
+    assert markup is not None
+    pressed = [WatchHitCb.unpack(str(b[0].callback_data)) for b in markup.inline_keyboard]
+    assert [(p.hit_id, p.action) for p in pressed] == [(hit.id, "book"), (hit.id, "stop")]

@@ -101,7 +101,7 @@ class DeliveryLoop:
         self.lease_seconds = lease_seconds
         self.idle_seconds = idle_seconds
         self.stats = DeliveryStats()
-        self.committer = GroupCommitter(sessionmaker)
+        self.committer = GroupCommitter(sessionmaker, self.worker_id)
 
     async def _claim(self, limit: int) -> list[ClaimedMessage]:
         paused = await self.gate.paused_for()
@@ -116,6 +116,7 @@ class DeliveryLoop:
         """Claim one batch and handle every row of it; returns how many rows were claimed."""
         batch = await self._claim(self.batch_size)
         await asyncio.gather(*(self.deliver(m) for m in batch))
+        await self.committer.idle()
         return len(batch)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -125,7 +126,7 @@ class DeliveryLoop:
         while not stop.is_set():
             room = self.batch_size - len(in_flight)
             claimed = 0
-            if room >= max(1, self.batch_size // 4):
+            if room >= max(1, self.batch_size // 2):
                 batch = await self._claim(room)
                 in_flight.update(asyncio.create_task(self.deliver(m)) for m in batch)
                 claimed = len(batch)
@@ -139,6 +140,7 @@ class DeliveryLoop:
                 )
             in_flight = self._collect(in_flight)
         await asyncio.gather(*in_flight, return_exceptions=True)
+        await self.committer.idle()
 
     def _collect(self, tasks: set[asyncio.Task[None]]) -> set[asyncio.Task[None]]:
         for task in tasks:
@@ -216,7 +218,7 @@ class DeliveryLoop:
 
     async def _record(self, message: ClaimedMessage, result: SendResult) -> None:
         if result.outcome is Outcome.SENT:
-            await self._finish(message, Status.SENT, Status.SENT)
+            await self.committer.mark_sent(message.id)
             self.stats.sent += 1
         elif result.outcome is Outcome.RETRY_AFTER:
             self.stats.retry_after += 1

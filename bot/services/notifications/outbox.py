@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.db.base import utcnow
 from bot.db.notifications_models import OutboxMessage
@@ -170,6 +170,22 @@ async def finish(
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+async def finish_many(
+    session: AsyncSession | AsyncConnection, message_ids: list[int], worker_id: str, status: str
+) -> None:
+    """`finish` for many rows at once (the outcome is the status itself)."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(message_ids),
+            OutboxMessage.status == Status.CLAIMED,
+            OutboxMessage.claimed_by == worker_id,
+        )
+        .values(status=status, outcome=status, finished_at=utcnow(), lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def release(

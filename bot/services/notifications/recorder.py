@@ -1,50 +1,104 @@
 """Group commit: outcomes of concurrent sends are written together, as soon as possible.
 
-Each caller waits until its write is committed. While one commit is in flight, the outcomes
-that arrive queue up and go in the next one: the same short delay a per-row commit would have
-under load, at a fraction of the round trips (which keeps the "accepted by Telegram but not
-yet marked sent" window small at high rates).
+"Sent" marks are the hot path and the at-least-once window: a message Telegram accepted is
+sent again if the worker dies before the mark is durable. So they go out as one UPDATE per
+group on a connection in autocommit mode (one round trip, no BEGIN/COMMIT/checkout), and
+whatever arrives while it runs goes in the next one. Other outcomes (release for later,
+give up, blocked) are rarer and use an ordinary transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from bot.db.engine import SessionMaker
+from bot.services.notifications.outbox import Status, finish_many
 
 Write = Callable[[AsyncSession], Awaitable[object]]
 
 
 class GroupCommitter:
-    def __init__(self, sessionmaker: SessionMaker) -> None:
+    def __init__(self, sessionmaker: SessionMaker, worker_id: str) -> None:
         self.sessionmaker = sessionmaker
-        self._queue: list[tuple[Write, asyncio.Future[None]]] = []
-        self._task: asyncio.Task[None] | None = None
+        self.worker_id = worker_id
+        bind: Any = sessionmaker.kw.get("bind")
+        self._engine: AsyncEngine | None = bind if isinstance(bind, AsyncEngine) else None
+        self._queue: list[tuple[Write | int, asyncio.Future[None]]] = []
+        self._draining = False
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def write(self, write: Write) -> None:
+        await self._submit(write)
+
+    async def mark_sent(self, message_id: int) -> None:
+        await self._submit(message_id)
+
+    async def idle(self) -> None:
+        """Wait until every write is committed and the connection is back in the pool."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _submit(self, item: Write | int) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append((write, future))
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain())
+        self._queue.append((item, future))
+        if not self._draining:
+            self._draining = True
+            task = asyncio.create_task(self._drain())
+            self._tasks.add(task)  # a reference, so the task is not collected mid-way
+            task.add_done_callback(self._tasks.discard)
         await future
 
     async def _drain(self) -> None:
-        # Runs while there is work and then ends: no task outlives the last write.
-        while self._queue:
-            batch, self._queue = self._queue, []
-            try:
-                async with self.sessionmaker() as session:
-                    for write, _ in batch:
-                        await write(session)
-                    await session.commit()
-            except Exception as error:  # noqa: BLE001 - handed to every waiting caller
+        # Runs while there is work and then ends: no task or connection outlives the last write.
+        connection: AsyncConnection | None = None
+        try:
+            while self._queue:
+                batch, self._queue = self._queue, []
+                try:
+                    connection = await self._write_batch(batch, connection)
+                except Exception as error:  # noqa: BLE001 - handed to every waiting caller
+                    await _close(connection)
+                    connection = None
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(error)
+                    continue
                 for _, future in batch:
                     if not future.done():
-                        future.set_exception(error)
-                continue
-            for _, future in batch:
-                if not future.done():
-                    future.set_result(None)
+                        future.set_result(None)
+        finally:
+            # Cleared before the last await: a write arriving while the connection closes
+            # starts a new drain instead of waiting for this one forever.
+            self._draining = False
+            await _close(connection)
+
+    async def _write_batch(
+        self,
+        batch: list[tuple[Write | int, asyncio.Future[None]]],
+        connection: AsyncConnection | None,
+    ) -> AsyncConnection | None:
+        sent = [item for item, _ in batch if isinstance(item, int)]
+        writes = [item for item, _ in batch if not isinstance(item, int)]
+        if sent and self._engine is not None:
+            if connection is None:
+                connection = await self._engine.connect()
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await finish_many(connection, sent, self.worker_id, Status.SENT)
+            sent = []
+        if sent or writes:
+            async with self.sessionmaker() as session:
+                if sent:
+                    await finish_many(session, sent, self.worker_id, Status.SENT)
+                for write in writes:
+                    await write(session)
+                await session.commit()
+        return connection
+
+
+async def _close(connection: AsyncConnection | None) -> None:
+    if connection is not None:
+        await connection.close()

@@ -19,7 +19,7 @@ from tests.unit.records_support import buttons, last_with_buttons
 
 BOOK = "📅 Записаться к врачу"
 VISITS = "🗓 Мои записи"
-WATCHES = "🔔 Слежение за талонами"
+WATCHES = "👀 Слежение за талонами"
 
 
 def screen(chat: Chat) -> Any:
