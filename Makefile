@@ -47,7 +47,7 @@ test-fast: $(STAMP) compile-locales
 	$(VENV)/bin/pytest -q -x
 
 bench: $(STAMP) compile-locales
-	for f in bench/bench_*.py bench/fanout.py; do [ -f "$$f" ] && $(PY) "$$f"; done; true
+	set -e; for f in bench/bench_*.py bench/fanout.py; do $(PY) "$$f"; done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -86,5 +86,7 @@ def setup_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
     # At DEBUG these print SQL with its parameters: policy numbers, SMS texts with codes.
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
     logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+    # Alembic announces its plugins at import; only its migration steps are worth a line.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     # Our update middleware logs each update with more context; aiogram's line would repeat it.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
