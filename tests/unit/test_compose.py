@@ -77,3 +77,10 @@ def test_env_example_documents_the_public_contract() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     missing = [name for name in required if name not in readme]
     assert not missing, f"README.md does not document {missing}"
+
+
+def test_records_probe_carries_the_service_credential() -> None:
+    # The Records API answers 401 to any request without it, /v1/health included.
+    probe = " ".join(_compose()["services"]["records"]["healthcheck"]["test"])
+    assert "Authorization" in probe
+    assert "BACKEND_TOKEN" in probe
