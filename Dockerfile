@@ -16,5 +16,4 @@ RUN pip install . \
 
 USER emk
 EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=3)" || exit 1
 CMD ["python", "-m", "bot", "run"]
