@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -232,7 +233,14 @@ async def test_no_notifications_for_a_blocked_user(world: World) -> None:
 async def test_a_found_slot_goes_through_the_outbox_with_the_watch_buttons(world: World) -> None:
     people = await family(world)
     owner_id = (await world.user_row(OWNER)).id
-    starts_at = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    # Today's noon in Moscow: outside quiet hours whenever the test runs.
+    noon = (
+        datetime.now(UTC)
+        .astimezone(ZoneInfo("Europe/Moscow"))
+        .replace(hour=12, minute=0, second=0, microsecond=0)
+        .astimezone(UTC)
+    )
+    starts_at = noon + timedelta(days=3)
     async with world.sessionmaker() as db:
         watch = SlotWatch(
             user_id=owner_id,
@@ -253,7 +261,7 @@ async def test_a_found_slot_goes_through_the_outbox_with_the_watch_buttons(world
 
     (row,) = [r for r in await world.outbox() if r.kind == Kind.SLOT_FOUND]
     async with world.sessionmaker() as db:
-        decision = await prepare(db, world.context(), as_claimed(row), now=datetime.now(UTC))
+        decision = await prepare(db, world.context(), as_claimed(row), now=noon)
     assert isinstance(decision, Send)
     assert decision.view.text.startswith("🔔 Появился свободный слот (Я):")
     markup = notification_keyboard(decision.view.buttons)
