@@ -17,7 +17,7 @@ from bot.emulator.params import read_params
 from bot.emulator.webhook import WebhookPusher
 from bot.emulator.world import EmulatorWorld
 
-DEFAULT_TOKEN = "123456789:AAEmulatorTokenForTestsOnly-0123456"  # noqa: S105 - not a secret
+DEFAULT_TOKEN = "1234567:emulator-token-for-offline-use-only"  # noqa: S105 - not a secret
 _METHOD_PATH = re.compile(r"^/bot([^/]+)/([A-Za-z]+)/?$")
 _FILE_PATH = re.compile(r"^/file/bot([^/]+)/(.+)$")
 _WORLD_KEY: web.AppKey[EmulatorWorld] = web.AppKey("world", EmulatorWorld)

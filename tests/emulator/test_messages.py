@@ -196,7 +196,7 @@ async def test_unknown_method_and_wrong_token(server: EmulatorServer, bot: Bot) 
 
 async def test_get_me_derives_the_bot_from_the_token(bot: Bot) -> None:
     me = await bot.get_me()
-    assert me.id == 123456789 and me.is_bot and me.username == "emk_test_bot"
+    assert me.id == 1234567 and me.is_bot and me.username == "emk_test_bot"
 
 
 async def test_commands_per_scope_and_language(bot: Bot) -> None:
