@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import statistics
 import sys
 import tempfile
@@ -24,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from backend_client.models import Relation, Requester, Scope, Section
 from backend_client.sandbox import MSK, ManualClock, SandboxBackend
-from backend_client.sandbox.testing import FIXED_NOW
+from backend_client.sandbox.testing import FIXED_NOW, code_from_sms
 
 TARGET_MS = 20.0
 
@@ -53,9 +52,7 @@ async def main(runs: int) -> int:
                 persona.policy, persona.birth_date, me, Relation.SELF, Scope.RECORDS
             )
             sms = (await sb.sms_outbox(persona.phone))[0].text
-            code = re.search(r"Код (\d{6})", sms)
-            assert code is not None
-            grant = await sb.confirm_access(ch.challenge_id, code.group(1), me)
+            grant = await sb.confirm_access(ch.challenge_id, code_from_sms(sms), me)
             doctor = (await sb.list_doctors(grant.grant_id, me.id, specialty_code="therapist"))[0]
             today = FIXED_NOW.astimezone(MSK).date()
             until = today + timedelta(days=13)

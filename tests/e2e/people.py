@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
+import contextlib
 
 from backend_client.sandbox import SandboxBackend
 from backend_client.sandbox.simulation import Persona
+from backend_client.sandbox.testing import code_from_sms
 from bot.emulator import UserDriver
 from bot.offline import OfflineStack
-
-_CODE = re.compile(r"Код (\d{6})")
 
 
 async def persona(sandbox: SandboxBackend, key: str) -> Persona:
@@ -18,9 +17,9 @@ async def persona(sandbox: SandboxBackend, key: str) -> Persona:
 
 async def code_sent_to(sandbox: SandboxBackend, phone: str) -> str:
     """The newest one-time code on the owner's phone, read as the owner reads an SMS."""
-    for sms in await sandbox.sms_outbox(phone):
-        if match := _CODE.search(sms.text):
-            return match.group(1)
+    for sms in await sandbox.sms_outbox(phone):  # newest first
+        with contextlib.suppress(ValueError):  # an SMS without a code
+            return code_from_sms(sms.text)
     raise AssertionError("no code was sent to this phone")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import contextlib
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -10,13 +10,12 @@ from aiogram.types import User as TgUser
 
 from backend_client.sandbox import ManualClock, SandboxBackend
 from backend_client.sandbox.simulation import Persona
+from backend_client.sandbox.testing import code_from_sms
 from bot.db.engine import SessionMaker
 from bot.services import users as users_service
 from keyboards.policies import LinkKind, LinkStartCb, ScopeCb, ScopeChoice, TermCb, TermChoice
 from tests.recording_bot import RecordingSession
 from tests.updates import callback_update, contact_update, text_update, tg_user
-
-_CODE = re.compile(r"Код (\d{6})")
 
 
 async def consenting_user(sessionmaker: SessionMaker, telegram_id: int, first_name: str) -> TgUser:
@@ -36,9 +35,9 @@ async def persona(backend: SandboxBackend, key: str) -> Persona:
 
 async def last_code(backend: SandboxBackend, phone: str) -> str:
     """The newest code in the owner's SMS, read as the owner would read their phone."""
-    for sms in await backend.sms_outbox(phone):
-        if match := _CODE.search(sms.text):
-            return match.group(1)
+    for sms in await backend.sms_outbox(phone):  # newest first
+        with contextlib.suppress(ValueError):  # an SMS without a code
+            return code_from_sms(sms.text)
     raise AssertionError("no code was sent to this phone")
 
 
