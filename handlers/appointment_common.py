@@ -88,13 +88,18 @@ async def refused(query: CallbackQuery, error: AccessRefused) -> None:
     await fresh_menu(query, refusal_text(error))
 
 
-async def edit_or_send(query: CallbackQuery, screen: Screen) -> None:
-    """Replace the pressed message (the flow moves on in place); send anew if it cannot be."""
+async def edit_or_send(query: CallbackQuery, screen: Screen, *, anew: bool = False) -> None:
+    """Replace the pressed message (the flow moves on in place); send anew if it cannot be.
+
+    `anew`: the press came from a notification (its button's `n`). The notification stays in
+    the chat as it was, and the flow opens in a message of its own, which its next steps edit.
+    """
     message = query.message
-    if not isinstance(message, Message):
+    if message is None:
         return
-    if message.text is None:
-        await message.answer(screen.text, reply_markup=screen.markup)
+    if anew or not isinstance(message, Message) or message.text is None:
+        # Protected: flow screens name people, doctors and visits.
+        await message.answer(screen.text, reply_markup=screen.markup, protect_content=True)
         return
     try:
         await message.edit_text(screen.text, reply_markup=screen.markup)

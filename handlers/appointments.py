@@ -108,7 +108,16 @@ async def book_for(
     clock: Clock = default_clock,
 ) -> None:
     await start_choosing(
-        query, callback_data.person_id, Mode.BOOK, state, session, user, keys, backend, clock
+        query,
+        callback_data.person_id,
+        Mode.BOOK,
+        state,
+        session,
+        user,
+        keys,
+        backend,
+        clock,
+        anew=callback_data.n,
     )
 
 

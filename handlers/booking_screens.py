@@ -238,8 +238,11 @@ async def start_choosing(
     keys: AppKeys,
     backend: RecordsBackend,
     clock: Clock,
+    *,
+    anew: bool = False,
 ) -> None:
-    """Specialty or referral for a booking (`Mode.BOOK`) or a watch (`Mode.WATCH`)."""
+    """Specialty or referral for a booking (`Mode.BOOK`) or a watch (`Mode.WATCH`); `anew`
+    when pressed on a notification ("Book again"): the screen comes as a new message."""
     try:
         acting = await acting_for(
             session, keys, user, backend, query.from_user, person_id, clock(), mode
@@ -249,5 +252,5 @@ async def start_choosing(
         return
     await query.answer()
     draft = BookingDraft(person_id=acting.person_id, mode=mode)
-    await edit_or_send(query, await what_screen(backend, acting, draft))
+    await edit_or_send(query, await what_screen(backend, acting, draft), anew=anew)
     await save_draft(state, draft)

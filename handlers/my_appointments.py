@@ -149,7 +149,7 @@ async def visits_for(
         await refused(query, error)
         return
     await query.answer()
-    await edit_or_send(query, screen)
+    await edit_or_send(query, screen, anew=callback_data.n)
 
 
 async def _visit(
@@ -196,19 +196,21 @@ async def visit_view(
     if found is None:
         return
     await query.answer()
-    await edit_or_send(query, _visit_screen(*found, clock()))
+    await edit_or_send(query, _visit_screen(*found, clock()), anew=callback_data.n)
 
 
 async def _changeable(
-    query: CallbackQuery, acting: Acting, visit: Appointment, now: datetime
+    query: CallbackQuery, callback_data: VisitCb, acting: Acting, visit: Appointment, now: datetime
 ) -> bool:
+    """Answers a visit that is cancelled or past with an alert and the visit as it is now (a
+    new message when pressed on a notification, which stays as it was)."""
     if listing.changeable(visit, now):
         return True
     await query.answer(
         _("This appointment can no longer be changed: it is cancelled or already past."),
         show_alert=True,
     )
-    await edit_or_send(query, _visit_screen(acting, visit, now))
+    await edit_or_send(query, _visit_screen(acting, visit, now), anew=callback_data.n)
     return False
 
 
@@ -224,7 +226,7 @@ async def visit_move(
     clock: Clock = default_clock,
 ) -> None:
     found = await _visit(query, callback_data, session, user, keys, backend, clock())
-    if found is None or not await _changeable(query, *found, clock()):
+    if found is None or not await _changeable(query, callback_data, *found, clock()):
         return
     acting, visit = found
     await query.answer()
@@ -235,7 +237,9 @@ async def visit_move(
         specialty_code=visit.doctor.specialty.code,
         appointment_id=visit.appointment_id,
     )
-    await edit_or_send(query, await days_screen(backend, acting, draft, clock()))
+    # From a reminder the calendar comes as a new message; the next steps edit that one.
+    screen = await days_screen(backend, acting, draft, clock())
+    await edit_or_send(query, screen, anew=callback_data.n)
     await save_draft(state, draft)
 
 
@@ -250,14 +254,13 @@ async def visit_cancel_ask(
     clock: Clock = default_clock,
 ) -> None:
     found = await _visit(query, callback_data, session, user, keys, backend, clock())
-    if found is None or not await _changeable(query, *found, clock()):
+    if found is None or not await _changeable(query, callback_data, *found, clock()):
         return
     acting, visit = found
     await query.answer()
     text = visit_text(acting.label, visit) + "\n\n" + _("<b>Cancel this appointment?</b>")
-    await edit_or_send(
-        query, Screen(text, cancel_confirm_keyboard(acting.person_id, visit.appointment_id))
-    )
+    screen = Screen(text, cancel_confirm_keyboard(acting.person_id, visit.appointment_id))
+    await edit_or_send(query, screen, anew=callback_data.n)
 
 
 @router.callback_query(VisitCb.filter(F.action == VisitAction.CANCEL_CONFIRM))
@@ -276,7 +279,7 @@ async def visit_cancel(
     acting, visit = found
     if not visit.is_active:
         await query.answer(_("This appointment is already cancelled."), show_alert=True)
-    elif not await _changeable(query, acting, visit, clock()):
+    elif not await _changeable(query, callback_data, acting, visit, clock()):
         return
     else:
         await backend.cancel_appointment(acting.grant_id, acting.requester_id, visit.appointment_id)
@@ -286,7 +289,9 @@ async def visit_cancel(
         session, keys, user, backend, query.from_user, acting.person_id, clock()
     )
     lead = _("❌ The appointment is cancelled.")
-    await edit_or_send(query, Screen(lead + "\n\n" + screen.text, screen.markup))
+    await edit_or_send(
+        query, Screen(lead + "\n\n" + screen.text, screen.markup), anew=callback_data.n
+    )
 
 
 @router.callback_query(VisitCb.filter(F.action == VisitAction.ICS))
@@ -300,7 +305,7 @@ async def visit_ics(
     clock: Clock = default_clock,
 ) -> None:
     found = await _visit(query, callback_data, session, user, keys, backend, clock())
-    if found is None or not await _changeable(query, *found, clock()):
+    if found is None or not await _changeable(query, callback_data, *found, clock()):
         return
     await query.answer()
     await send_ics(query, found[1], clock())

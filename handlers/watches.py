@@ -230,7 +230,16 @@ async def watch_for(
     clock: Clock = default_clock,
 ) -> None:
     await start_choosing(
-        query, callback_data.person_id, Mode.WATCH, state, session, user, keys, backend, clock
+        query,
+        callback_data.person_id,
+        Mode.WATCH,
+        state,
+        session,
+        user,
+        keys,
+        backend,
+        clock,
+        anew=callback_data.n,
     )
 
 

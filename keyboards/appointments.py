@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
+from typing import Self
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -20,11 +21,25 @@ class Flow(StrEnum):
     WATCH = "w"
 
 
+def _before_the_mark(cls: type[CallbackData], value: str) -> str:
+    """Data packed before `n` existed (buttons already in chats) has one part fewer: it reads as
+    `n` = 0, a press on an ordinary screen."""
+    if value.count(cls.__separator__) == len(cls.model_fields) - 1:
+        return value + cls.__separator__ + "0"
+    return value
+
+
 class WhoCb(CallbackData, prefix="aw"):
-    """`person_id` is the bot's linked-person row id; 0 = all my people (lists only)."""
+    """`person_id` is the bot's linked-person row id; 0 = all my people (lists only).
+    `n`: 1 on a notification's button: the flow opens in a new message, the notification stays."""
 
     flow: Flow
     person_id: int
+    n: bool = False
+
+    @classmethod
+    def unpack(cls, value: str) -> Self:
+        return super().unpack(_before_the_mark(cls, value))
 
 
 class PickKind(StrEnum):
@@ -70,9 +85,17 @@ class VisitAction(StrEnum):
 
 
 class VisitCb(CallbackData, prefix="av"):
+    """`n`: 1 on a notification's button (a reminder's "Reschedule", "Cancel"): the screen comes
+    as a new message and the notification stays as it was."""
+
     action: VisitAction
     person_id: int
     appointment_id: str
+    n: bool = False
+
+    @classmethod
+    def unpack(cls, value: str) -> Self:
+        return super().unpack(_before_the_mark(cls, value))
 
 
 class WatchHitCb(CallbackData, prefix="wh"):

@@ -21,19 +21,27 @@ from keyboards.records import DocAction, RecDocCb
 
 def _callback(button: Button) -> CallbackData:
     """A notification button is the owning feature's own callback: pressing it goes through
-    that feature's handler and its access check, like any other press."""
+    that feature's handler and its access check, like any other press.
+
+    The notification must stay in the chat as it was: `n=True` makes the appointment handlers
+    open their flow in a new message instead of editing the pressed one. An entry's "Open" and
+    the watch-hit buttons need no mark: their handlers never replace the pressed message's text.
+    """
     if button.action == Action.OPEN_ENTRY:
         return RecDocCb(a=DocAction.OPEN, p=button.person_id, e=button.ref)
     if button.action == Action.RESCHEDULE:
         return VisitCb(
-            action=VisitAction.MOVE, person_id=button.person_id, appointment_id=button.ref
+            action=VisitAction.MOVE, person_id=button.person_id, appointment_id=button.ref, n=True
         )
     if button.action == Action.CANCEL:
         return VisitCb(
-            action=VisitAction.CANCEL, person_id=button.person_id, appointment_id=button.ref
+            action=VisitAction.CANCEL,
+            person_id=button.person_id,
+            appointment_id=button.ref,
+            n=True,
         )
     if button.action == Action.BOOK:
-        return WhoCb(flow=Flow.BOOK, person_id=button.person_id)
+        return WhoCb(flow=Flow.BOOK, person_id=button.person_id, n=True)
     if button.action == Action.WATCH_BOOK:
         return WatchHitCb(hit_id=int(button.ref), action=HIT_BOOK)
     if button.action == Action.WATCH_STOP:
