@@ -1,5 +1,5 @@
-"""All routers in one explicit order: errors, the always-open ones, the consent-gated features,
-and the catch-all last."""
+"""All routers in one explicit order: errors, the always-open ones (including block/unblock),
+the consent-gated features, and the catch-all last."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from handlers import (
     common,
     errors,
     fallback,
+    membership,
     my_appointments,
     notifications,
     people,
@@ -50,6 +51,9 @@ def setup_routers() -> Router:
     root = Router(name="root")
     root.include_routers(*(_fresh(r) for r in (errors.router, start.router, common.router)))
     root.include_router(_fresh(privacy.router))
+    # Block/unblock (`my_chat_member`) is open: it only records whether the chat can be written
+    # to, for users with or without consent, and sends nothing.
+    root.include_router(_fresh(membership.router))
 
     gated = Router(name="gated")
     gated.message.filter(HasConsent())

@@ -27,6 +27,7 @@ class User(Base):
     consent_given_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     consent_withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     # Set when Telegram answers 403 (blocked, deactivated); cleared when the user writes again.
+    # Set on Telegram's block update or a 403; cleared when the user unblocks or writes again.
     blocked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -11,6 +11,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.i18n import pick_locale
 from bot.logs import log_event, pseudonym
+from bot.middlewares.db import is_membership_update
 from bot.services.rate_limit import MemoryRateLimiter, RateLimiter
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,12 @@ class ThrottlingMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         tg_user: TgUser | None = data.get("event_from_user")
-        if tg_user is None or await self._limiter.hit(str(tg_user.id)):
+        if tg_user is None or is_membership_update(event):
+            # A block or unblock is a state change, not chatter: dropping the newest one would
+            # leave the bot believing the opposite. Nor does it use up the user's budget for the
+            # message that often follows it (Restart sends /start).
+            return await handler(event, data)
+        if await self._limiter.hit(str(tg_user.id)):
             return await handler(event, data)
         log_event(logger, "update.throttled", user=pseudonym(tg_user.id))
         if isinstance(event, Update) and event.callback_query is not None:

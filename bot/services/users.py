@@ -14,8 +14,13 @@ CONSENT_VERSION = "2026-11"
 SUPPORTED_LANGUAGES = ("ru", "en")
 
 
+async def find_user(session: AsyncSession, telegram_id: int) -> User | None:
+    """The user's row if the bot knows them; never creates one and changes nothing."""
+    return await session.scalar(select(User).where(User.telegram_id == telegram_id))
+
+
 async def get_or_create_user(session: AsyncSession, telegram_id: int) -> User:
-    user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
+    user = await find_user(session, telegram_id)
     now = utcnow()
     if user is None:
         user = User(telegram_id=telegram_id, created_at=now, last_seen_at=now)
@@ -26,6 +31,27 @@ async def get_or_create_user(session: AsyncSession, telegram_id: int) -> User:
         # Writing to the bot again is how a user who blocked it comes back.
         user.blocked_at = None
     return user
+
+
+def mark_blocked(user: User, now: datetime | None = None) -> bool:
+    """The user blocked the bot: nothing is sent to them until they come back.
+
+    Keeps the earlier moment if the bot already knew (a 403 or a repeated update); True if
+    this changed anything.
+    """
+    if user.blocked_at is not None:
+        return False
+    user.blocked_at = now or utcnow()
+    return True
+
+
+def mark_unblocked(user: User, now: datetime | None = None) -> bool:
+    """The user unblocked (restarted) the bot: notifications may reach them again."""
+    user.last_seen_at = now or utcnow()
+    if user.blocked_at is None:
+        return False
+    user.blocked_at = None
+    return True
 
 
 def set_language(user: User, language: str) -> None:

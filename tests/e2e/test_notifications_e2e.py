@@ -5,7 +5,8 @@ through the real Telegram adapter) into the emulator, and the person pressing wh
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -19,16 +20,13 @@ from bot.db.models import LinkedPerson, User
 from bot.db.notifications_models import OutboxMessage
 from bot.emulator import UserDriver
 from bot.emulator.models import CallbackAnswer, StoredMessage
-from bot.notify_worker import create_delivery
 from bot.offline import OfflineStack
 from bot.services.linking import PURPOSE_LABEL
-from bot.services.notifications.delivery import DeliveryStats
-from bot.services.notifications.intake import follow_feed_once
 from bot.services.notifications.kinds import Kind
 from bot.services.notifications.outbox import Status
-from bot.services.notifications.planner import plan_reminders
 from tests.e2e.helpers import last_text
 from tests.e2e.people import code_sent_to, link_own_card, new_user, persona
+from tests.e2e.worker import Worker, at_noon_in_moscow
 
 pytestmark = [
     pytest.mark.e2e,
@@ -37,56 +35,13 @@ pytestmark = [
 
 RECORDS = "Appointments and the medical record"
 APPOINTMENTS = "Appointments only"
-NOTIFY_MODULES = ("outbox", "delivery", "planner", "prepare", "recipients")
 
 
 @pytest.fixture(autouse=True)
 def everyone_reads_the_sandbox_clock(
     stack: OfflineStack, sandbox_clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The bot's handlers and the worker's jobs both read the sandbox's clock, moved on to the
-    next noon in Moscow: no test depends on the hour it runs at (quiet hours 22:00-08:00)."""
-    stack.app.dispatcher["clock"] = sandbox_clock
-    for module in NOTIFY_MODULES:
-        monkeypatch.setattr(f"bot.services.notifications.{module}.utcnow", sandbox_clock)
-    now = sandbox_clock()
-    noon = at_msk(msk_date(now), 12)
-    sandbox_clock.set(noon if noon > now else noon + timedelta(days=1))
-
-
-class Worker:
-    """What `python -m bot worker` runs, one deterministic round at a time."""
-
-    def __init__(self, stack: OfflineStack) -> None:
-        self.app = stack.app
-        self.cipher = FieldCipher(stack.app.keys)
-        self.started = False
-
-    async def feed(self) -> None:
-        if not self.started:  # the very first call only creates the cursor (the feed's start)
-            await follow_feed_once(self.app.sessionmaker, self.app.backend, self.cipher)
-            self.started = True
-        for _ in range(20):
-            if not await follow_feed_once(self.app.sessionmaker, self.app.backend, self.cipher):
-                return
-        raise AssertionError("the feed did not drain")
-
-    async def plan(self) -> int:
-        return await plan_reminders(self.app.sessionmaker, self.app.backend, self.app.keys)
-
-    async def deliver(self) -> DeliveryStats:
-        """Claim and handle every due row (a fresh worker process: its own pacing gate)."""
-        delivery = create_delivery(self.app)
-        for _ in range(20):
-            if not await delivery.run_once():
-                return delivery.stats
-        raise AssertionError("the outbox did not drain")
-
-    async def round(self, *, plan: bool = False) -> DeliveryStats:
-        await self.feed()
-        if plan:
-            await self.plan()
-        return await self.deliver()
+    at_noon_in_moscow(stack, sandbox_clock, monkeypatch)
 
 
 @pytest.fixture
@@ -151,6 +106,45 @@ async def tap(user: UserDriver, prefix: str, nth: int = 0) -> CallbackAnswer:
     return await user.press_data(message.message_id, found[nth])
 
 
+def shown(user: UserDriver, message_id: int) -> StoredMessage:
+    """One message of the chat as the user sees it now (edits applied)."""
+    return user.chat.messages[message_id]
+
+
+async def tap_free_day(user: UserDriver, *, nth: int = 0, after: date | None = None) -> date:
+    """Press the `nth` (from 0) day with free times on the newest calendar, later than `after`,
+    turning its pages forward as a person would; returns the day pressed. Full days (✕) and
+    days outside the window are not buttons of this kind, whatever today's date is."""
+    message, _ = with_button(user, "cal:")
+    skipped = 0
+    for _page in range(3):
+        calendar = shown(user, message.message_id)
+        for data in calendar_data(calendar, "cal:d:"):
+            day = datetime.strptime(data.removeprefix("cal:d:"), "%Y%m%d").date()
+            if after is not None and day <= after:
+                continue
+            if skipped == nth:
+                answer = await user.press_data(message.message_id, data)
+                assert not answer.show_alert, answer.text
+                return day
+            skipped += 1
+        [header, *_rows] = calendar.inline_keyboard
+        forward = str(header[-1].get("callback_data", ""))
+        if not forward.startswith("cal:m:"):
+            break
+        await user.press_data(message.message_id, forward)  # the next month, in place
+    raise AssertionError(f"no free day to press; the user sees:\n{user.describe_buttons()}")
+
+
+def calendar_data(message: StoredMessage, prefix: str) -> list[str]:
+    return [
+        str(b.get("callback_data"))
+        for row in message.inline_keyboard
+        for b in row
+        if str(b.get("callback_data", "")).startswith(prefix)
+    ]
+
+
 async def book_a_visit(user: UserDriver, sandbox: SandboxBackend, policy: str, day: int) -> str:
     """Book through the bot the first free time on the `day`-th (from 0) day with free times
     of the first doctor; returns the visit id."""
@@ -158,7 +152,7 @@ async def book_a_visit(user: UserDriver, sandbox: SandboxBackend, policy: str, d
     await user.press("📅 Book a doctor")
     await tap(user, "ap:s:")
     await tap(user, "ap:d:")
-    await tap(user, "cal:d:", day)
+    await tap_free_day(user, nth=day)
     await tap(user, "at:")
     await tap(user, "ab:ok:")
     [new] = [v for v in await sandbox.appointments_of(policy) if v.appointment_id not in before]
@@ -293,7 +287,7 @@ async def test_a_reminder_a_day_before_with_buttons_that_work(
 
     # "Reschedule" leads to the calendar; the visit is moved to a later day.
     await user.press("Reschedule")
-    await tap(user, "cal:d:", 3)  # a day at least two days after the old visit's
+    await tap_free_day(user, after=msk_date(starts) + timedelta(days=1))  # two days later or more
     await tap(user, "at:")
     assert "Move the appointment?" in last_text(user)
     await tap(user, "ab:ok:")
@@ -380,7 +374,10 @@ async def test_a_blocked_user_is_marked_and_left_alone_until_they_write_again(
             me = (await db.scalars(select(User).where(User.telegram_id == user.id))).one()
             return me.blocked_at
 
-    user.block_bot()
+    # The bot missed Telegram's my_chat_member update for this block (it was offline for longer
+    # than Telegram keeps updates): the first send's 403 is how it learns. Blocks the bot
+    # hears about are in test_membership_e2e.py.
+    stack.world.users[user.id].blocked_bot = True
     seen = len(user.messages)
     await sandbox.publish_result(patient_id=oleg.patient_id, panel="cbc")
     stats = await worker.round()
@@ -404,3 +401,156 @@ async def test_a_blocked_user_is_marked_and_left_alone_until_they_write_again(
     assert (await worker.round()).sent == 1
     assert len(user.messages) == seen + 1
     assert "A new lab result is ready" in last_text(user)
+
+
+# ----- a notification stays in the chat: its buttons open their flow in a new message --------
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A notification as the user saw it when it arrived."""
+
+    message_id: int
+    text: str | None
+    html: str
+    buttons: list[str]
+
+    @classmethod
+    def of(cls, message: StoredMessage) -> Kept:
+        return cls(message.message_id, message.text, message.html, message.buttons)
+
+    def assert_intact(self, user: UserDriver) -> None:
+        now = shown(user, self.message_id)
+        assert not now.deleted
+        assert (now.text, now.html, now.buttons) == (self.text, self.html, self.buttons)
+        assert now.edit_date is None
+        assert not [e for e in user.edits if e.message_id == self.message_id]
+
+
+async def press_on(user: UserDriver, kept: Kept, text: str) -> tuple[CallbackAnswer, StoredMessage]:
+    """Press a notification's button; returns the answer and the one new message it brought."""
+    note = shown(user, kept.message_id)
+    button = note.button(text)
+    assert button is not None, note.buttons
+    before = {m.message_id for m in user.messages}
+    answer = await user.press_data(kept.message_id, str(button["callback_data"]))
+    kept.assert_intact(user)
+    [new] = [m for m in user.messages if m.message_id not in before]
+    return answer, new
+
+
+async def a_reminder(
+    stack: OfflineStack,
+    sandbox: SandboxBackend,
+    sandbox_clock: ManualClock,
+    worker: Worker,
+    telegram_id: int,
+) -> tuple[UserDriver, Persona, str, Kept]:
+    """Oleg books a visit through the bot and gets its reminder a day before."""
+    oleg = await persona(sandbox, "single")
+    user = await new_user(stack, telegram_id, "Oleg", oleg.phone)
+    await link_own_card(user, sandbox, oleg)
+    visit_id = await book_a_visit(user, sandbox, oleg.policy, day=1)
+    [visit] = [
+        v for v in await sandbox.appointments_of(oleg.policy) if v.appointment_id == visit_id
+    ]
+    sandbox_clock.set(visit.starts_at - timedelta(hours=24) + timedelta(minutes=1))
+    assert (await worker.round(plan=True)).sent == 1
+    reminder = user.last_message
+    assert (reminder.text or "").startswith("⏰ Reminder:")
+    assert reminder.buttons == ["Reschedule", "Cancel the visit"]
+    return user, oleg, visit_id, Kept.of(reminder)
+
+
+async def test_reschedule_from_a_reminder_opens_a_new_message_and_keeps_the_reminder(
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock, worker: Worker
+) -> None:
+    user, oleg, visit_id, reminder = await a_reminder(stack, sandbox, sandbox_clock, worker, 8601)
+
+    answer, calendar = await press_on(user, reminder, "Reschedule")
+    assert not answer.show_alert
+    assert calendar.protect_content
+    assert "Choose a day" in (calendar.text or "")
+    assert calendar_data(calendar, "cal:d:")
+
+    # The next steps go on in the new message; the reminder is not touched.
+    day = await tap_free_day(user)
+    times = shown(user, calendar.message_id)
+    assert "choose a time" in (times.text or "")
+    assert calendar_data(times, "at:")
+    assert with_button(user, "at:")[0].message_id == calendar.message_id
+    reminder.assert_intact(user)
+    await tap(user, "at:")
+    assert "Move the appointment?" in (shown(user, calendar.message_id).text or "")
+    await tap(user, "ab:ok:")
+    assert "The appointment is moved" in (shown(user, calendar.message_id).text or "")
+    [visit] = [
+        v for v in await sandbox.appointments_of(oleg.policy) if v.appointment_id == visit_id
+    ]
+    assert msk_date(visit.starts_at) == day and visit.status is AppointmentStatus.BOOKED
+    reminder.assert_intact(user)
+
+    # The reminder's button still works later: a fresh calendar, in a new message again.
+    answer, again = await press_on(user, reminder, "Reschedule")
+    assert not answer.show_alert and "Choose a day" in (again.text or "")
+    assert again.message_id != calendar.message_id
+
+
+async def test_cancel_from_a_reminder_asks_in_a_new_message_and_keeps_the_reminder(
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock, worker: Worker
+) -> None:
+    user, oleg, visit_id, reminder = await a_reminder(stack, sandbox, sandbox_clock, worker, 8602)
+
+    # Forged data in the reminder's own format is refused as before: not this user's person.
+    seen = len(user.messages)
+    forged = await user.press_data(reminder.message_id, f"av:c:999999:{visit_id}:1")
+    assert forged.show_alert
+    reminder.assert_intact(user)
+    assert "Cancel this appointment?" not in "".join(m.text or "" for m in user.messages[seen:])
+
+    answer, ask = await press_on(user, reminder, "Cancel the visit")
+    assert not answer.show_alert and ask.protect_content
+    assert "Cancel this appointment?" in (ask.text or "")
+    assert ask.buttons == ["Yes, cancel it", "No, keep it"]
+
+    await user.press_data(
+        ask.message_id, str((ask.button("Yes, cancel it") or {})["callback_data"])
+    )
+    assert "The appointment is cancelled" in (shown(user, ask.message_id).text or "")
+    [visit] = [
+        v for v in await sandbox.appointments_of(oleg.policy) if v.appointment_id == visit_id
+    ]
+    assert visit.status is AppointmentStatus.CANCELLED
+    reminder.assert_intact(user)
+
+    # Pressed again, the reminder's buttons say honestly that the visit cannot be changed.
+    for text in ("Cancel the visit", "Reschedule"):
+        answer, shown_now = await press_on(user, reminder, text)
+        assert answer.show_alert and "can no longer be changed" in (answer.text or "")
+        assert "Reschedule" not in shown_now.buttons
+
+
+async def test_book_again_after_a_clinic_cancellation_keeps_the_notice(
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock, worker: Worker
+) -> None:
+    oleg = await persona(sandbox, "single")
+    user = await new_user(stack, 8603, "Oleg", oleg.phone)
+    await link_own_card(user, sandbox, oleg)
+    visit_id = await book_a_visit(user, sandbox, oleg.policy, day=0)
+    await worker.feed()  # the feed's start: the booking itself is not news
+    await sandbox.clinic_cancel(visit_id)
+    assert (await worker.round()).sent == 1
+    note = Kept.of(user.last_message)
+    assert (note.text or "").startswith("❌ The clinic cancelled the visit of ")
+    assert note.buttons == ["Book again"]
+
+    answer, what = await press_on(user, note, "Book again")
+    assert not answer.show_alert and what.protect_content
+    assert "Which doctor do you need?" in (what.text or "")
+    assert calendar_data(what, "ap:s:")
+
+    # Choosing a specialty edits the new message, not the notice.
+    await tap(user, "ap:s:")
+    doctors = shown(user, what.message_id)
+    assert "Choose a doctor" in (doctors.text or "") and calendar_data(doctors, "ap:d:")
+    note.assert_intact(user)

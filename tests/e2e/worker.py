@@ -1,0 +1,67 @@
+"""The notification worker in e2e tests: its own jobs, one deterministic round at a time, on
+the sandbox's clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from backend_client.sandbox import ManualClock
+from backend_client.sandbox.clock import at_msk, msk_date
+from bot.crypto import FieldCipher
+from bot.notify_worker import create_delivery
+from bot.offline import OfflineStack
+from bot.services.notifications.delivery import DeliveryStats
+from bot.services.notifications.intake import follow_feed_once
+from bot.services.notifications.planner import plan_reminders
+
+NOTIFY_MODULES = ("outbox", "delivery", "planner", "prepare", "recipients")
+
+
+def at_noon_in_moscow(
+    stack: OfflineStack, sandbox_clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot's handlers and the worker's jobs both read the sandbox's clock, moved on to the
+    next noon in Moscow: no test depends on the hour it runs at (quiet hours 22:00-08:00)."""
+    stack.app.dispatcher["clock"] = sandbox_clock
+    for module in NOTIFY_MODULES:
+        monkeypatch.setattr(f"bot.services.notifications.{module}.utcnow", sandbox_clock)
+    now = sandbox_clock()
+    noon = at_msk(msk_date(now), 12)
+    sandbox_clock.set(noon if noon > now else noon + timedelta(days=1))
+
+
+class Worker:
+    """What `python -m bot worker` runs, one deterministic round at a time."""
+
+    def __init__(self, stack: OfflineStack) -> None:
+        self.app = stack.app
+        self.cipher = FieldCipher(stack.app.keys)
+        self.started = False
+
+    async def feed(self) -> None:
+        if not self.started:  # the very first call only creates the cursor (the feed's start)
+            await follow_feed_once(self.app.sessionmaker, self.app.backend, self.cipher)
+            self.started = True
+        for _ in range(20):
+            if not await follow_feed_once(self.app.sessionmaker, self.app.backend, self.cipher):
+                return
+        raise AssertionError("the feed did not drain")
+
+    async def plan(self) -> int:
+        return await plan_reminders(self.app.sessionmaker, self.app.backend, self.app.keys)
+
+    async def deliver(self) -> DeliveryStats:
+        """Claim and handle every due row (a fresh worker process: its own pacing gate)."""
+        delivery = create_delivery(self.app)
+        for _ in range(20):
+            if not await delivery.run_once():
+                return delivery.stats
+        raise AssertionError("the outbox did not drain")
+
+    async def round(self, *, plan: bool = False) -> DeliveryStats:
+        await self.feed()
+        if plan:
+            await self.plan()
+        return await self.deliver()
