@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import re
 import secrets
@@ -52,7 +53,8 @@ from bot.emulator.rate_limit import RateLimits
 from bot.emulator.server import EmulatorServer
 from bot.emulator.world import EmulatorWorld
 from bot.services.notifications.decisions import Decision, Send
-from bot.services.notifications.delivery import DeliveryLoop
+from bot.services.notifications.delivery import DeliveryLoop, Outcome, SendResult
+from bot.services.notifications.journal import NoJournal, RedisJournal, SentJournal
 from bot.services.notifications.outbox import ClaimedMessage, Status
 from bot.services.notifications.pacing import Gate, MemoryGate, RedisGate
 from bot.services.notifications.render import NotificationView
@@ -93,6 +95,11 @@ async def run_worker(args: argparse.Namespace) -> None:
         if redis is not None
         else MemoryGate(args.rate / args.workers)
     )
+    journal: SentJournal = (
+        RedisJournal(redis, args.prefix, LEASE_SECONDS * 10) if redis is not None else NoJournal()
+    )
+    if args.no_journal:
+        journal = NoJournal()
     bot = emulator_bot_for(args.api)
     async with sessionmaker() as db:
         rows = (await db.execute(select(User.id, User.telegram_id))).all()
@@ -107,7 +114,7 @@ async def run_worker(args: argparse.Namespace) -> None:
         finally:
             latencies.append(time.monotonic() - started)
 
-    loop = DeliveryLoop(
+    loop = TimedLoop(
         sessionmaker,
         BenchPrepare(chats),
         timed_send,
@@ -116,6 +123,7 @@ async def run_worker(args: argparse.Namespace) -> None:
         concurrency=args.concurrency,
         lease_seconds=LEASE_SECONDS,
         idle_seconds=0.05,
+        journal=journal,
     )
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
@@ -124,11 +132,41 @@ async def run_worker(args: argparse.Namespace) -> None:
         latencies.sort()
         median = latencies[len(latencies) // 2] * 1000 if latencies else 0.0
         print(f"worker {os.getpid()}: {loop.stats} send_p50_ms={median:.1f}", file=sys.stderr)
+        if args.marks_dir:
+            path = Path(args.marks_dir) / f"{os.getpid()}.json"
+            path.write_text(json.dumps(loop.marks))
     finally:
         await bot.session.close()
         if redis is not None:
             await redis.aclose()
         await engine.dispose()
+
+
+class TimedLoop(DeliveryLoop):
+    """Notes, per sent row, when the answer was in hand and when the row became safe from
+    being sent again: its journal note written, or without a journal its database mark
+    (monotonic clock, comparable across processes on one machine)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.marks: dict[int, tuple[float, float]] = {}
+        self._journal_on = not isinstance(self.journal, NoJournal)
+        self._noted: dict[int, float] = {}
+        note = self.journal.note_sent
+
+        async def timed_note(message_id: int) -> None:
+            await note(message_id)
+            self._noted[message_id] = time.monotonic()
+
+        self.journal.note_sent = timed_note  # type: ignore[method-assign]
+
+    async def _record(self, message: ClaimedMessage, result: SendResult) -> None:
+        answered = time.monotonic()
+        await super()._record(message, result)
+        if result.outcome is Outcome.SENT:
+            marked = time.monotonic()
+            safe = self._noted.pop(message.id, marked) if self._journal_on else marked
+            self.marks[message.id] = (answered, safe)
 
 
 def emulator_bot_for(base_url: str) -> Any:
@@ -151,15 +189,64 @@ class TimedWorld(EmulatorWorld):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.accepted_at: list[float] = []
+        self.row_accepted_at: dict[int, float] = {}
 
     def add_message(self, chat: Any, *, from_bot: bool, **fields: Any) -> Any:
         if from_bot:
-            self.accepted_at.append(time.monotonic())
+            now = time.monotonic()
+            self.accepted_at.append(now)
+            if match := _MARK.search(str(fields.get("text") or "")):
+                self.row_accepted_at.setdefault(int(match.group(1)), now)
         return super().add_message(chat, from_bot=from_bot, **fields)
 
 
 @dataclass
+class Window:
+    """The at-least-once window, measured: for each sent row, from the emulator accepting it
+    to the worker having the answer, and to the row being safe from a second send (its
+    journal note, or its database mark when there is no journal). A SIGKILL at a
+    random instant doubles every row whose window contains that instant, so the expected
+    number of rows sent twice is the windows' total length over the run's length (per worker:
+    one worker is killed)."""
+
+    rows: int
+    answer_p50_ms: float
+    answer_p99_ms: float
+    mark_p50_ms: float
+    mark_p99_ms: float
+    expected_twice: float
+
+    @classmethod
+    def measure(cls, accepted: dict[int, float], marks_dir: Path, seconds: float) -> Window:
+        answer: list[float] = []
+        durable: list[float] = []
+        files = sorted(marks_dir.glob("*.json"))
+        for path in files:
+            for row, (answered, marked) in json.loads(path.read_text()).items():
+                if (at := accepted.get(int(row))) is not None:
+                    answer.append(answered - at)
+                    durable.append(marked - at)
+        if not durable or seconds <= 0:
+            return cls(0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        answer.sort()
+        durable.sort()
+
+        def pct(values: list[float], q: float) -> float:
+            return values[min(len(values) - 1, int(q * len(values)))] * 1000
+
+        return cls(
+            rows=len(durable),
+            answer_p50_ms=pct(answer, 0.5),
+            answer_p99_ms=pct(answer, 0.99),
+            mark_p50_ms=pct(durable, 0.5),
+            mark_p99_ms=pct(durable, 0.99),
+            expected_twice=sum(durable) / seconds / len(files),
+        )
+
+
+@dataclass
 class Figures:
+    window: Window
     rate_ratio: float
     lost: int
     twice: int
@@ -277,7 +364,9 @@ async def open_rows(url: str) -> int:
 SCRIPT = str(Path(__file__).resolve())
 
 
-async def spawn(args: argparse.Namespace, store: Store, api: str) -> asyncio.subprocess.Process:
+async def spawn(
+    args: argparse.Namespace, store: Store, api: str, marks_dir: str
+) -> asyncio.subprocess.Process:
     command = [
         sys.executable,
         SCRIPT,
@@ -297,6 +386,10 @@ async def spawn(args: argparse.Namespace, store: Store, api: str) -> asyncio.sub
     ]
     if store.redis:
         command += ["--redis", store.redis]
+    if marks_dir:
+        command += ["--marks-dir", marks_dir]
+    if args.no_journal:
+        command += ["--no-journal"]
     return await asyncio.create_subprocess_exec(*command)
 
 
@@ -304,13 +397,13 @@ async def one_run(args: argparse.Namespace, *, kill: bool) -> Figures:
     with tempfile.TemporaryDirectory(prefix="emk-fanout-") as tmp:
         store = await open_store(Path(tmp))
         try:
-            return await _drive(args, store, kill=kill)
+            return await _drive(args, store, kill=kill, marks_dir=tmp)
         finally:
             for step in store.cleanup:
                 await step()
 
 
-async def _drive(args: argparse.Namespace, store: Store, *, kill: bool) -> Figures:
+async def _drive(args: argparse.Namespace, store: Store, *, kill: bool, marks_dir: str) -> Figures:
     await fill_outbox(store.url, args.messages, args.chats)
     world = TimedWorld(bot_token=TOKEN, quiet_period=0.05)
     for n in range(args.chats):
@@ -327,7 +420,9 @@ async def _drive(args: argparse.Namespace, store: Store, *, kill: bool) -> Figur
         )
     )
     async with EmulatorServer(world) as server:
-        workers = [await spawn(args, store, server.base_url) for _ in range(args.workers)]
+        workers = [
+            await spawn(args, store, server.base_url, marks_dir) for _ in range(args.workers)
+        ]
         killed = 0
         deadline = time.monotonic() + args.messages / args.rate * 3 + 60
         try:
@@ -356,7 +451,9 @@ async def _drive(args: argparse.Namespace, store: Store, *, kill: bool) -> Figur
         stamps = world.accepted_at
         seconds = stamps[-1] - stamps[0] if len(stamps) > 1 else 0.0
         achieved = (len(stamps) - 1) / seconds if seconds > 0 else 0.0
+        window = Window.measure(world.row_accepted_at, Path(marks_dir), seconds)
         return Figures(
+            window=window,
             rate_ratio=achieved / args.rate,
             lost=len(all_ids - set(delivered)),
             twice=sum(1 for count in delivered.values() if count > 1),
@@ -376,6 +473,14 @@ def print_figures(title: str, figures: Figures, rate: float, messages: int) -> N
     )
     print(f"429 received: {figures.http429}; lost: {figures.lost} (target 0); ", end="")
     print(f"sent twice: {figures.twice} (target 0)")
+    w = figures.window
+    if w.rows:
+        print(
+            f"at-least-once window over {w.rows} rows: Telegram accepted -> answer in hand "
+            f"p50={w.answer_p50_ms:.1f}ms p99={w.answer_p99_ms:.1f}ms; -> safe from resending "
+            f"p50={w.mark_p50_ms:.1f}ms p99={w.mark_p99_ms:.1f}ms; expected sent-twice for "
+            f"one SIGKILL at a random instant: {w.expected_twice:.2f}"
+        )
     print(figures.line(), flush=True)
 
 
@@ -387,12 +492,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--chats", type=int, default=0, help="default: messages / 5, >= 2 x rate")
     parser.add_argument("--concurrency", type=int, default=16, help="sends in flight per worker")
     parser.add_argument("--only", choices=("clean", "kill"), help="run just one of the two runs")
+    parser.add_argument(
+        "--no-journal", action="store_true", help="baseline: no sent journal (marks in the DB only)"
+    )
     # The worker processes' own options.
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--redis", help=argparse.SUPPRESS)
     parser.add_argument("--prefix", help=argparse.SUPPRESS)
     parser.add_argument("--api", help=argparse.SUPPRESS)
+    parser.add_argument("--marks-dir", help=argparse.SUPPRESS)
     return parser
 
 

@@ -19,6 +19,7 @@ from bot.services.appointments.watches import WatchEngine, watch_loop
 from bot.services.notifications.decisions import Decision
 from bot.services.notifications.delivery import DeliveryLoop
 from bot.services.notifications.intake import follow_feed_once
+from bot.services.notifications.journal import NoJournal, RedisJournal, SentJournal
 from bot.services.notifications.outbox import ClaimedMessage
 from bot.services.notifications.pacing import Gate, MemoryGate, RedisGate
 from bot.services.notifications.planner import plan_reminders
@@ -42,6 +43,14 @@ def create_gate(app: App) -> Gate:
     return MemoryGate(rate)
 
 
+def create_journal(app: App) -> SentJournal:
+    if app.redis is None:
+        return NoJournal()
+    # Long enough for a dead worker's leases to run out and its rows to be claimed again.
+    keep = max(600.0, app.settings.notifications.lease_seconds * 10)
+    return RedisJournal(app.redis, app.settings.redis.redis_prefix, keep)
+
+
 def create_delivery(app: App) -> DeliveryLoop:
     config = app.settings.notifications
     context = SendContext(app.backend, app.keys, app.i18n, app.settings.app.default_locale)
@@ -56,6 +65,7 @@ def create_delivery(app: App) -> DeliveryLoop:
         create_gate(app),
         concurrency=config.send_concurrency,
         lease_seconds=config.lease_seconds,
+        journal=create_journal(app),
     )
 
 

@@ -8,13 +8,25 @@ import time
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.engine import SessionMaker
 from bot.db.notifications_models import OutboxMessage
 from bot.services import users as users_service
+from bot.services.notifications.decisions import Decision, Send
+from bot.services.notifications.delivery import DeliveryLoop, Outcome, SendResult
+from bot.services.notifications.journal import RedisJournal
 from bot.services.notifications.kinds import Kind
-from bot.services.notifications.outbox import NewMessage, Status, claim, enqueue, finish
+from bot.services.notifications.outbox import (
+    ClaimedMessage,
+    NewMessage,
+    Status,
+    claim,
+    enqueue,
+    finish,
+)
 from bot.services.notifications.pacing import RedisGate
+from bot.services.notifications.render import NotificationView
 
 
 async def outbox_of(sessionmaker: SessionMaker, users: int, per_user: int) -> None:
@@ -106,3 +118,41 @@ async def test_a_429_pauses_every_worker_and_chats_are_paced_across_workers(
     assert 2 < await second.paused_for() <= 3
     await second.pause(1)  # a shorter pause never cuts a longer one
     assert await first.paused_for() > 2
+
+
+async def test_a_dead_workers_accepted_rows_are_finished_not_resent(
+    pg_sessionmaker: SessionMaker, redis: Redis, redis_prefix: str
+) -> None:
+    """The whole recovery on real services: the dead worker noted two of its three rows in
+    the Redis journal (Telegram had accepted them); the survivor sends only the third."""
+    await outbox_of(pg_sessionmaker, users=3, per_user=1)
+    prefix = f"{redis_prefix}:{time.monotonic_ns()}"
+    async with pg_sessionmaker() as db:
+        first, second, third = await claim(db, "dead", limit=10, lease_seconds=0.2)
+    dead_journal = RedisJournal(redis, prefix, keep_seconds=60)
+    await dead_journal.note_sent(first.id)
+    await dead_journal.note_sent(second.id)
+    assert 0 < await redis.pttl(f"{prefix}:notify:sent:{first.id}") <= 60_000  # it expires
+    sent_to: list[int] = []
+
+    async def telegram(chat_id: int, view: NotificationView) -> SendResult:
+        sent_to.append(chat_id)
+        return SendResult(Outcome.SENT)
+
+    async def to_chat(session: AsyncSession, message: ClaimedMessage) -> Decision:
+        return Send(message.user_id, NotificationView("news"))
+
+    survivor = DeliveryLoop(
+        pg_sessionmaker,
+        to_chat,
+        telegram,
+        RedisGate(redis, prefix, rate=100),
+        worker_id="survivor",
+        journal=RedisJournal(redis, prefix, keep_seconds=60),
+    )
+    await asyncio.sleep(0.3)
+    assert await survivor.run_once() == 1
+    assert sent_to == [third.user_id] and survivor.stats.recovered_sent == 2
+    async with pg_sessionmaker() as db:
+        statuses = dict((await db.execute(select(OutboxMessage.id, OutboxMessage.status))).all())
+    assert statuses == {first.id: Status.SENT, second.id: Status.SENT, third.id: Status.SENT}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -194,6 +195,60 @@ async def test_a_dead_workers_lease_expires_and_another_sends(sessionmaker: Sess
     assert telegram.delivered == [9000]
     async with sessionmaker() as db:  # the dead worker coming back cannot overwrite it
         assert not await finish(db, dead.id, "dead-worker", Status.FAILED, "late")
+
+
+class NotedJournal:
+    """The sent journal as a dict (RedisJournal is checked against Redis in integration)."""
+
+    def __init__(self) -> None:
+        self.noted: set[int] = set()
+
+    async def note_sent(self, message_id: int) -> None:
+        self.noted.add(message_id)
+
+    async def sent_among(self, message_ids: Sequence[int]) -> set[int]:
+        return self.noted & set(message_ids)
+
+
+class BrokenJournal:
+    async def note_sent(self, message_id: int) -> None:
+        raise ConnectionError("redis is down")
+
+    async def sent_among(self, message_ids: Sequence[int]) -> set[int]:
+        raise ConnectionError("redis is down")
+
+
+async def test_a_row_telegram_accepted_before_its_worker_died_is_not_sent_again(
+    sessionmaker: SessionMaker,
+) -> None:
+    (user,) = await users(sessionmaker, 1)
+    await put(sessionmaker, [news(user, 1), news(user, 2)])
+    async with sessionmaker() as db:
+        accepted, unsent = await claim(db, "dead-worker", limit=5, lease_seconds=0.2)
+    journal = NotedJournal()
+    await journal.note_sent(accepted.id)  # the dead worker got this far, not to its DB mark
+    telegram = FakeTelegram()
+    survivor = loop(sessionmaker, telegram, worker_id="survivor", journal=journal)
+
+    await asyncio.sleep(0.3)
+    assert await survivor.run_once() == 1  # only the unsent row was delivered
+    states = {r.id: r for r in await rows(sessionmaker)}
+    assert states[accepted.id].status == Status.SENT
+    assert states[unsent.id].status == Status.SENT
+    assert telegram.delivered == [9000]
+    assert survivor.stats.recovered_sent == 1 and journal.noted == {accepted.id, unsent.id}
+
+
+async def test_a_broken_journal_costs_nothing_but_the_narrower_window(
+    sessionmaker: SessionMaker,
+) -> None:
+    (user,) = await users(sessionmaker, 1)
+    await put(sessionmaker, [news(user, 1)])
+    telegram = FakeTelegram()
+    worker = loop(sessionmaker, telegram, journal=BrokenJournal())
+    assert await worker.run_once() == 1
+    (row,) = await rows(sessionmaker)
+    assert row.status == Status.SENT and telegram.delivered == [9000]
 
 
 async def test_one_message_a_second_per_chat(sessionmaker: SessionMaker) -> None:

@@ -1,10 +1,14 @@
 """The send loop: claim due rows, check and render each at send time, pace, send, record.
 
-A row is marked sent only after Telegram accepted it, committed right away (group commit with
-the other sends finishing at that moment, see `recorder.py`). The remaining at-least-once window: a worker that dies after Telegram accepted a message and
-before that commit (a few milliseconds) leaves the row claimed; when its lease expires another
-worker sends it again. Telegram has no idempotency key for sendMessage, so this window can be
-made small but not closed.
+A row is marked sent only after Telegram accepted it: first a note in the sent journal (one
+Redis SET, see `journal.py`), then the database mark (group commit with the other sends
+finishing at that moment, see `recorder.py`). Every claimed row is looked up in the journal
+before it is sent, so a row whose worker died after noting it is finished, not sent again.
+The window that remains: a worker killed after Telegram accepted a message and before the
+answer reached it (the answer's way back, about a millisecond here, tens of milliseconds to
+the real Telegram). Telegram has no idempotency key for sendMessage, so that window can be
+measured (`bench/fanout.py` prints it) but not closed: delivery is at-least-once, on purpose:
+a reminder or a clinic's cancellation told twice is better than one not told at all.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from bot.db.engine import SessionMaker
 from bot.db.models import User
 from bot.logs import log_event
 from bot.services.notifications.decisions import Decision, Defer, Send, Skip
+from bot.services.notifications.journal import NoJournal, SentJournal
 from bot.services.notifications.outbox import ClaimedMessage, Status, claim, finish, release
 from bot.services.notifications.pacing import Gate
 from bot.services.notifications.recorder import GroupCommitter
@@ -76,6 +81,7 @@ class DeliveryStats:
     blocked: int = 0
     failed: int = 0
     lease_ran_out: int = 0
+    recovered_sent: int = 0  # claimed again after a worker died, found in the sent journal
 
 
 class DeliveryLoop:
@@ -90,6 +96,7 @@ class DeliveryLoop:
         concurrency: int = 8,
         lease_seconds: float = 60.0,
         idle_seconds: float = 0.5,
+        journal: SentJournal | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.prepare = prepare
@@ -102,15 +109,31 @@ class DeliveryLoop:
         self.idle_seconds = idle_seconds
         self.stats = DeliveryStats()
         self.committer = GroupCommitter(sessionmaker, self.worker_id)
+        self.journal = journal or NoJournal()
 
     async def _claim(self, limit: int) -> list[ClaimedMessage]:
         paused = await self.gate.paused_for()
         if paused > 0:
             await asyncio.sleep(paused)
         async with self.sessionmaker() as session:
-            return await claim(
+            batch = await claim(
                 session, self.worker_id, limit=limit, lease_seconds=self.lease_seconds
             )
+        return await self._skip_already_sent(batch)
+
+    async def _skip_already_sent(self, batch: list[ClaimedMessage]) -> list[ClaimedMessage]:
+        """Finish rows Telegram already accepted (their worker died before the database mark)."""
+        try:
+            done = await self.journal.sent_among([m.id for m in batch])
+        except Exception as error:  # noqa: BLE001 - without the journal: at-least-once
+            log_event(logger, "notify.journal_failed", logging.WARNING, error=type(error).__name__)
+            return batch
+        if not done:
+            return batch
+        await asyncio.gather(*(self.committer.mark_sent(message_id) for message_id in done))
+        self.stats.recovered_sent += len(done)
+        log_event(logger, "notify.recovered_sent", logging.INFO, rows=len(done))
+        return [m for m in batch if m.id not in done]
 
     async def run_once(self) -> int:
         """Claim one batch and handle every row of it; returns how many rows were claimed."""
@@ -218,6 +241,12 @@ class DeliveryLoop:
 
     async def _record(self, message: ClaimedMessage, result: SendResult) -> None:
         if result.outcome is Outcome.SENT:
+            try:
+                await self.journal.note_sent(message.id)
+            except Exception as error:  # noqa: BLE001 - the database mark below still counts
+                log_event(
+                    logger, "notify.journal_failed", logging.WARNING, error=type(error).__name__
+                )
             await self.committer.mark_sent(message.id)
             self.stats.sent += 1
         elif result.outcome is Outcome.RETRY_AFTER:
