@@ -1,7 +1,10 @@
-"""`make demo`: the real bot, offline, in a terminal chat (Telegram emulator + sandbox)."""
+"""`make demo`: the real bot, offline, in a terminal chat (Telegram emulator + sandbox), with
+the notification worker running beside it so results, reminders and clinic changes arrive."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from pathlib import Path
 
 from backend_client.sandbox import SandboxBackend
@@ -9,6 +12,7 @@ from backend_client.sandbox import admin as sandbox_admin
 from bot.emulator import EmulatorWorld
 from bot.emulator.terminal import run_terminal_chat
 from bot.logs import setup_logging
+from bot.notify_worker import Job, run_notification_jobs
 from bot.offline import offline_stack
 from bot.settings import Settings
 
@@ -52,13 +56,40 @@ async def run_demo(settings: Settings) -> int:
             async def show_personas() -> str:
                 return await sandbox_admin.personas_text(path, seed=seed)
 
-            await run_terminal_chat(
-                stack.world,
-                user,
-                files_dir=var / "files",
-                phone=phone,
-                extra_commands={"/sms": show_sms, "/personas": show_personas},
-            )
+            async def new_result() -> str:
+                # The laboratory publishes a result for the persona at the keyboard.
+                return await sandbox_admin.publish_result_text(
+                    path, policy=personas[0].policy, seed=seed
+                )
+
+            async def clinic_cancels() -> str:
+                visits = await backend.appointments_of(personas[0].policy)
+                upcoming = sorted((v for v in visits if v.is_active), key=lambda v: v.starts_at)
+                if not upcoming:
+                    return "Нет предстоящих визитов: сначала запишитесь к врачу."
+                return await sandbox_admin.clinic_cancel_text(
+                    path, upcoming[0].appointment_id, seed=seed
+                )
+
+            stop = asyncio.Event()
+            worker = asyncio.create_task(run_notification_jobs(stack.app, stop, set(Job)))
+            try:
+                await run_terminal_chat(
+                    stack.world,
+                    user,
+                    files_dir=var / "files",
+                    phone=phone,
+                    extra_commands={
+                        "/sms": show_sms,
+                        "/personas": show_personas,
+                        "/result": new_result,
+                        "/clinic_cancel": clinic_cancels,
+                    },
+                )
+            finally:
+                stop.set()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
     finally:
         await backend.aclose()
         log_file.close()

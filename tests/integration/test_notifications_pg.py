@@ -27,6 +27,7 @@ from bot.services.notifications.outbox import (
 )
 from bot.services.notifications.pacing import RedisGate
 from bot.services.notifications.render import NotificationView
+from tests.unit.test_notifications_delivery import lease_ends
 
 
 async def outbox_of(sessionmaker: SessionMaker, users: int, per_user: int) -> None:
@@ -72,10 +73,10 @@ async def test_skip_locked_two_workers_never_take_the_same_row(
 async def test_expired_leases_are_reclaimed_on_postgresql(pg_sessionmaker: SessionMaker) -> None:
     await outbox_of(pg_sessionmaker, users=1, per_user=3)
     async with pg_sessionmaker() as db:
-        dead = await claim(db, "dead", limit=10, lease_seconds=0.2)
+        dead = await claim(db, "dead", limit=10, lease_seconds=30)
     async with pg_sessionmaker() as db:
         assert await claim(db, "alive", limit=10, lease_seconds=30) == []
-    await asyncio.sleep(0.3)
+    await lease_ends(pg_sessionmaker)
     async with pg_sessionmaker() as db:
         recovered = await claim(db, "alive", limit=10, lease_seconds=30)
     assert sorted(m.id for m in recovered) == sorted(m.id for m in dead)
@@ -128,7 +129,7 @@ async def test_a_dead_workers_accepted_rows_are_finished_not_resent(
     await outbox_of(pg_sessionmaker, users=3, per_user=1)
     prefix = f"{redis_prefix}:{time.monotonic_ns()}"
     async with pg_sessionmaker() as db:
-        first, second, third = await claim(db, "dead", limit=10, lease_seconds=0.2)
+        first, second, third = await claim(db, "dead", limit=10, lease_seconds=30)
     dead_journal = RedisJournal(redis, prefix, keep_seconds=60)
     await dead_journal.note_sent(first.id)
     await dead_journal.note_sent(second.id)
@@ -150,7 +151,7 @@ async def test_a_dead_workers_accepted_rows_are_finished_not_resent(
         worker_id="survivor",
         journal=RedisJournal(redis, prefix, keep_seconds=60),
     )
-    await asyncio.sleep(0.3)
+    await lease_ends(pg_sessionmaker)
     assert await survivor.run_once() == 1
     assert sent_to == [third.user_id] and survivor.stats.recovered_sent == 2
     async with pg_sessionmaker() as db:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
@@ -56,6 +56,18 @@ async def put(sessionmaker: SessionMaker, messages: list[NewMessage]) -> int:
 async def rows(sessionmaker: SessionMaker) -> list[OutboxMessage]:
     async with sessionmaker() as db:
         return list(await db.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+async def lease_ends(sessionmaker: SessionMaker) -> None:
+    """Every lease runs out now, as if its worker had died long enough ago (no sleeping: a
+    busy machine must not decide whether a lease is still held)."""
+    async with sessionmaker() as db:
+        await db.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == Status.CLAIMED)
+            .values(lease_until=utcnow() - timedelta(seconds=1))
+        )
+        await db.commit()
 
 
 class FakeTelegram:
@@ -183,12 +195,12 @@ async def test_a_dead_workers_lease_expires_and_another_sends(sessionmaker: Sess
     (user,) = await users(sessionmaker, 1)
     await put(sessionmaker, [news(user, 1)])
     async with sessionmaker() as db:
-        (dead,) = await claim(db, "dead-worker", limit=5, lease_seconds=0.2)
+        (dead,) = await claim(db, "dead-worker", limit=5, lease_seconds=30)
     telegram = FakeTelegram()
     survivor = loop(sessionmaker, telegram, worker_id="survivor")
     assert await survivor.run_once() == 0  # still leased
 
-    await asyncio.sleep(0.3)
+    await lease_ends(sessionmaker)
     assert await survivor.run_once() == 1
     (row,) = await rows(sessionmaker)
     assert (row.status, row.claimed_by) == (Status.SENT, "survivor")
@@ -224,13 +236,13 @@ async def test_a_row_telegram_accepted_before_its_worker_died_is_not_sent_again(
     (user,) = await users(sessionmaker, 1)
     await put(sessionmaker, [news(user, 1), news(user, 2)])
     async with sessionmaker() as db:
-        accepted, unsent = await claim(db, "dead-worker", limit=5, lease_seconds=0.2)
+        accepted, unsent = await claim(db, "dead-worker", limit=5, lease_seconds=30)
     journal = NotedJournal()
     await journal.note_sent(accepted.id)  # the dead worker got this far, not to its DB mark
     telegram = FakeTelegram()
     survivor = loop(sessionmaker, telegram, worker_id="survivor", journal=journal)
 
-    await asyncio.sleep(0.3)
+    await lease_ends(sessionmaker)
     assert await survivor.run_once() == 1  # only the unsent row was delivered
     states = {r.id: r for r in await rows(sessionmaker)}
     assert states[accepted.id].status == Status.SENT

@@ -199,7 +199,7 @@ class DeliveryLoop:
         if decision.failed:
             await self._failed_attempt(message, decision.reason)
             return
-        await self._release(message, decision.until or utcnow())
+        await self._release(message, decision.until or utcnow(), outcome=decision.reason)
         self.stats.deferred += 1
 
     async def _failed_attempt(self, message: ClaimedMessage, reason: str) -> None:

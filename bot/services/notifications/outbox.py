@@ -206,7 +206,8 @@ async def release(
     }
     if failed_attempt:
         values["attempts"] = OutboxMessage.attempts + 1
-        values["outcome"] = outcome
+    if outcome is not None:
+        values["outcome"] = outcome  # why it waits (quiet hours, a retry's reason)
     await session.execute(
         update(OutboxMessage)
         .where(_mine(message_id, worker_id))

@@ -36,6 +36,18 @@ LATE_GRACE = timedelta(minutes=10)
 """A reminder whose time passed this recently still goes out (planning runs every few min)."""
 
 
+def _send_time(prefs: Prefs, due: datetime, now: datetime) -> datetime:
+    """Before the quiet hours if the reminder falls in them; when that moment has passed (a
+    visit booked late in the evening), now if the quiet hours have not begun yet, else at the
+    reminder's own time: never a reminder in the middle of the night just after booking."""
+    moved = reminder_send_time(prefs.quiet, due)
+    if moved >= now:
+        return moved
+    if not prefs.quiet.contains(now):
+        return now
+    return max(due, now)
+
+
 def reminder_messages(
     user_id: int, person_id: int, visit: Appointment, prefs: Prefs, now: datetime
 ) -> list[NewMessage]:
@@ -48,7 +60,7 @@ def reminder_messages(
         due = visit.starts_at - timedelta(minutes=offset)
         if due < now - LATE_GRACE:
             continue
-        send_at = max(reminder_send_time(prefs.quiet, due), now)
+        send_at = _send_time(prefs, due, now)
         urgent = offset <= URGENT_REMINDER_MINUTES
         messages.append(
             NewMessage(

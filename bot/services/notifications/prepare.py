@@ -25,7 +25,7 @@ from bot.services.notifications.decisions import Decision, Defer, Send, Skip
 from bot.services.notifications.kinds import SCOPE_OF, Kind, Priority
 from bot.services.notifications.outbox import ClaimedMessage
 from bot.services.notifications.render import Catalog, NotificationView, Renderer
-from bot.services.notifications.settings import load_prefs
+from bot.services.notifications.settings import QUIET_HOURS, load_prefs
 from bot.services.people import is_current
 
 
@@ -78,6 +78,12 @@ def _is_urgent(message: ClaimedMessage) -> bool:
     return message.priority == Priority.URGENT
 
 
+def _answers_a_request(message: ClaimedMessage) -> bool:
+    """A visit a watch booked for the user: their own booking's confirmation, not news, so no
+    switch holds it back (they would first learn of the visit from its reminder)."""
+    return message.kind == Kind.SLOT_FOUND and bool(message.payload.get("booked"))
+
+
 async def prepare(
     session: AsyncSession, ctx: SendContext, message: ClaimedMessage, now: datetime | None = None
 ) -> Decision:
@@ -89,12 +95,12 @@ async def prepare(
         return Skip("blocked")
     kind = Kind(message.kind)
     prefs = await load_prefs(session, user.id)
-    if not prefs.allows(kind):
+    if not prefs.allows(kind) and not _answers_a_request(message):
         return Skip("switched_off")
     if kind is Kind.REMINDER and message.payload.get("offset") not in prefs.offsets:
         return Skip("offset_removed")
     if not _is_urgent(message) and prefs.quiet.contains(now):
-        return Defer(prefs.quiet.end_after(now), "quiet_hours")
+        return Defer(prefs.quiet.end_after(now), QUIET_HOURS)
     renderer = Renderer(ctx.catalog, user.language or ctx.default_locale)
     try:
         view = await _render(session, ctx, renderer, user, message, kind, now)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
-from bot.db.notifications_models import NotificationPrefs
+from bot.db.notifications_models import NotificationPrefs, OutboxMessage
 from bot.services.notifications.kinds import SWITCH_OF, Kind, Switch
+from bot.services.notifications.outbox import Status
 from bot.services.notifications.quiet_hours import QuietHours
 
 DEFAULT_OFFSETS = (1440, 120)
@@ -16,6 +18,8 @@ OFFSET_CHOICES = (10080, 2880, 1440, 720, 240, 120, 60)
 """Reminder offsets a user can pick (minutes before the visit): 7 d, 2 d, 1 d, 12 h, 4 h..."""
 QUIET_CHOICES = tuple(range(0, 24 * 60, 60))
 MAX_OFFSETS = 4
+QUIET_HOURS = "quiet_hours"
+"""The outcome of a row held back by quiet hours (see `release_held_back`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +83,27 @@ async def toggle_switch(session: AsyncSession, user_id: int, switch: Switch) -> 
     return to_prefs(row)
 
 
+async def release_held_back(session: AsyncSession, user_id: int) -> None:
+    """Quiet hours changed: what they held back is due now (the send-time check holds it
+    again if the new hours still cover this moment)."""
+    now = utcnow()
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.user_id == user_id,
+            OutboxMessage.status == Status.PENDING,
+            OutboxMessage.outcome == QUIET_HOURS,
+            OutboxMessage.not_before > now,
+        )
+        .values(not_before=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def toggle_quiet(session: AsyncSession, user_id: int) -> Prefs:
     row = await _row(session, user_id)
     row.quiet_enabled = not row.quiet_enabled
+    await release_held_back(session, user_id)
     await session.flush()
     return to_prefs(row)
 
@@ -96,6 +118,7 @@ async def set_quiet_bound(
         row.quiet_start = minute
     else:
         row.quiet_end = minute
+    await release_held_back(session, user_id)
     await session.flush()
     return to_prefs(row)
 

@@ -10,15 +10,19 @@ from bot.services.notifications.kinds import Kind, Priority
 from bot.services.notifications.outbox import NewMessage, enqueue
 
 
-def slot_found_message(user_id: int, person_id: int, hit_id: int) -> NewMessage:
+def slot_found_message(
+    user_id: int, person_id: int, hit_id: int, *, booked: bool = False
+) -> NewMessage:
+    """A free slot is news (the slots switch, quiet hours); a visit the watch booked is the
+    answer to the user's own request, like a booking confirmation: urgent and always sent."""
     return NewMessage(
         user_id=user_id,
         kind=Kind.SLOT_FOUND,
         dedup_key=f"slot:{hit_id}:{user_id}",
         person_id=person_id,
         subject=str(hit_id),
-        payload={"hit_id": hit_id},
-        priority=Priority.NORMAL,
+        payload={"hit_id": hit_id, "booked": booked},
+        priority=Priority.URGENT if booked else Priority.NORMAL,
     )
 
 
@@ -30,12 +34,18 @@ class OutboxSlotHitNotifier:
 
     async def slot_found(self, user_id: int, hit_id: int) -> None:
         async with self.sessionmaker() as session:
-            person_id = await session.scalar(
-                select(SlotWatch.person_id)
-                .join(WatchHit, WatchHit.watch_id == SlotWatch.id)
-                .where(WatchHit.id == hit_id, SlotWatch.user_id == user_id)
-            )
-            if person_id is None:
+            found = (
+                await session.execute(
+                    select(SlotWatch.person_id, WatchHit.appointment_id)
+                    .join(WatchHit, WatchHit.watch_id == SlotWatch.id)
+                    .where(WatchHit.id == hit_id, SlotWatch.user_id == user_id)
+                )
+            ).first()
+            if found is None:
                 return  # the watch is gone (unlinked, /forget): nothing to tell
-            await enqueue(session, [slot_found_message(user_id, person_id, hit_id)])
+            person_id, appointment_id = found
+            message = slot_found_message(
+                user_id, person_id, hit_id, booked=appointment_id is not None
+            )
+            await enqueue(session, [message])
             await session.commit()
