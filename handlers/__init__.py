@@ -1,5 +1,6 @@
-"""All routers in one explicit order: errors, the always-open ones (including block/unblock),
-the consent-gated features, and the catch-all last."""
+"""All routers in one explicit order: errors, the always-open ones (including block/unblock and
+the owner's revoking of access to their card), the consent-gated features, and the catch-all
+last."""
 
 from __future__ import annotations
 
@@ -51,6 +52,11 @@ def setup_routers() -> Router:
     root = Router(name="root")
     root.include_routers(*(_fresh(r) for r in (errors.router, start.router, common.router)))
     root.include_router(_fresh(privacy.router))
+    # The owner's revoke buttons (and the list "My data" opens) are open too: taking back access
+    # to one's own card must work after withdrawing consent (152-FZ). Each press is still
+    # authorized: the grant is looked up in the presser's own list, which the backend gives
+    # only to the card's owner.
+    root.include_router(_fresh(access_owner.open_router))
     # Block/unblock (`my_chat_member`) is open: it only records whether the chat can be written
     # to, for users with or without consent, and sends nothing.
     root.include_router(_fresh(membership.router))

@@ -11,7 +11,7 @@ from aiogram.types import Message
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend_client.models import Relation, Requester, Scope
@@ -19,6 +19,7 @@ from bot.crypto import FieldCipher, requester_id_for
 from bot.db.models import User
 from bot.keys import AppKeys
 from bot.logs import log_event
+from bot.services import linking
 from bot.services import people as people_service
 from bot.services.people import AccessRefused
 
@@ -60,6 +61,30 @@ def wait_text(seconds: int) -> str:
     return ngettext("{n} minute", "{n} minutes", minutes).format(n=minutes)
 
 
+def try_again_text(seconds: int, now: datetime) -> str:
+    """When a refused attempt may be repeated: "in 23 minutes", or a Moscow clock time for the
+    hourly and daily caps (a count of hundreds of minutes helps nobody)."""
+    if seconds < 3600:
+        return _("You can try again in {wait}.").format(wait=wait_text(seconds))
+    moment = (now + timedelta(seconds=seconds + 59)).astimezone(MOSCOW)
+    time = format_time(moment.time(), format="short", locale=get_i18n().current_locale)
+    if moment.date() == now.astimezone(MOSCOW).date():
+        return _("You can try again today after {time} (Moscow time).").format(time=time)
+    return _("You can try again tomorrow after {time} (Moscow time).").format(time=time)
+
+
+def sensitive_deleted_text(kind: linking.Sensitive) -> str:
+    """Said after deleting a policy number or a code that the bot did not ask for."""
+    if kind is linking.Sensitive.POLICY:
+        return _(
+            "Message deleted: it looks like a policy number, and the bot was not asking for one "
+            "here."
+        )
+    return _(
+        "Message deleted: it looks like a one-time code, and the bot was not asking for one here."
+    )
+
+
 def refusal_text(error: AccessRefused) -> str:
     if error.reason == AccessRefused.EXPIRED:
         return _("The access to this card has expired. You can link the policy again.")
@@ -75,8 +100,9 @@ def refusal_text(error: AccessRefused) -> str:
 async def requester_of(
     session: AsyncSession, keys: AppKeys, user: User, tg_user: TgUser | None
 ) -> Requester:
-    """The user as the backend knows them: a keyed pseudonym and the name the SMS uses."""
-    fallback = tg_user.first_name if tg_user is not None else "—"
+    """The user as the backend knows them: a keyed pseudonym and the name the SMS uses (their
+    own linked card's, else their Telegram name marked as unverified)."""
+    fallback = linking.unverified_requester_name(tg_user.first_name if tg_user is not None else "")
     name = await people_service.requester_name(session, FieldCipher(keys), user, fallback)
     return Requester(id=requester_id_for(keys, user.telegram_id), display_name=name)
 

@@ -8,6 +8,7 @@ Rescheduling (from My appointments) and "Book it" (from a watch) reuse the day/t
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
@@ -15,27 +16,30 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend_client.errors import SlotTaken
+from backend_client.errors import BackendError
 from backend_client.protocol import RecordsBackend
 from bot.db.models import User
 from bot.keys import AppKeys
 from bot.logs import log_event, pseudonym
 from bot.services.appointments import booking, calendar
 from bot.services.appointments import watches as watch_service
-from bot.services.appointments.booking import BookingDraft, Mode
+from bot.services.appointments.booking import BookingDraft, Failure, Mode
 from bot.services.appointments.clock import Clock, default_clock, msk_date
 from bot.services.people import AccessRefused
 from handlers.access_texts import refusal_text
 from handlers.appointment_common import (
+    Acting,
     Screen,
     acting_for,
     draft_and_acting,
     drop_draft,
     edit_or_send,
+    fresh_menu,
     load_draft,
     save_draft,
     stale,
 )
+from handlers.appointment_texts import failure_text
 from handlers.booking_screens import (
     ask_for_whom,
     confirm_screen,
@@ -43,12 +47,14 @@ from handlers.booking_screens import (
     doctors_screen,
     done_text,
     fresh_times,
+    restart_screen,
     send_ics,
     start_choosing,
     times_screen,
     watch_target,
     what_screen,
 )
+from handlers.my_appointments import list_screen, visit_screen
 from keyboards.appointments import (
     BookAction,
     BookCb,
@@ -91,7 +97,7 @@ async def book_start(
         await message.answer(refusal_text(error))
         return
     draft = BookingDraft(person_id=acting.person_id)
-    screen = await what_screen(backend, acting, draft)
+    screen = await what_screen(backend, acting, draft, msk_date(clock()))
     await message.answer(screen.text, reply_markup=screen.markup, protect_content=True)
     await save_draft(state, draft)
 
@@ -143,10 +149,11 @@ async def picked(
         await stale(query)  # not on the screen this user was shown
         return
     await query.answer()
+    today = msk_date(clock())
     if callback_data.kind is PickKind.DOCTOR:
         draft.doctor_id = callback_data.ref
         if draft.mode == Mode.WATCH:
-            await edit_or_send(query, await watch_target(backend, acting, draft, state))
+            await edit_or_send(query, await watch_target(backend, acting, draft, state, today))
         else:
             await edit_or_send(query, await days_screen(backend, acting, draft, clock()))
     else:
@@ -154,7 +161,7 @@ async def picked(
             draft.referral_id, draft.specialty_code = callback_data.ref, None
         else:
             draft.specialty_code, draft.referral_id = callback_data.ref, None
-        await edit_or_send(query, await doctors_screen(backend, acting, draft))
+        await edit_or_send(query, await doctors_screen(backend, acting, draft, today))
     await save_draft(state, draft)
 
 
@@ -194,6 +201,7 @@ async def month_shown(
         return
     await query.answer()
     await edit_or_send(query, await days_screen(backend, acting, draft, clock(), month))
+    await save_draft(state, draft)
 
 
 @router.callback_query(CalendarCb.filter(F.action == CalAction.DAY))
@@ -218,7 +226,7 @@ async def day_chosen(
         await stale(query)  # a day from an old calendar, or a forged one
         return
     screen = await times_screen(backend, acting, draft, day, now)
-    if not draft.offered:
+    if not draft.offered and draft.doctor_id is not None:  # (no doctor: the referral is used up)
         await query.answer(_("The last free time of this day was just taken."), show_alert=True)
         screen = await days_screen(backend, acting, draft, now)
     else:
@@ -269,7 +277,7 @@ async def other_doctors(
         return
     await query.answer()
     draft.offer([])
-    await edit_or_send(query, await doctors_screen(backend, acting, draft))
+    await edit_or_send(query, await doctors_screen(backend, acting, draft, msk_date(clock())))
     await save_draft(state, draft)
 
 
@@ -339,12 +347,10 @@ async def confirmed(
         return
     try:
         visit = await booking.commit(backend, acting.grant_id, acting.requester_id, user.id, draft)
-    except SlotTaken:
-        await query.answer(
-            _("That time was just taken. Please choose another one."), show_alert=True
-        )
-        await edit_or_send(query, await fresh_times(backend, acting, draft, clock()))
-        await save_draft(state, draft)
+    except BackendError as error:
+        failure = await booking.explain(backend, acting.grant_id, acting.requester_id, draft, error)
+        log_event(logger, "appointment.refused", logging.INFO, failure=failure.value)
+        await _not_done(query, state, session, user, keys, backend, acting, draft, failure, clock())
         return
     draft.done = visit.appointment_id
     await save_draft(state, draft)
@@ -359,3 +365,51 @@ async def confirmed(
     await query.answer(_("Done"))
     await edit_or_send(query, Screen(done_text(acting, visit, moving)))
     await send_ics(query, visit, clock())
+
+
+async def _not_done(
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    keys: AppKeys,
+    backend: RecordsBackend,
+    acting: Acting,
+    draft: BookingDraft,
+    failure: Failure,
+    now: datetime,
+) -> None:
+    """The backend refused the booking or the move: say why, and put the way on in reach."""
+    text = failure_text(failure)
+    if failure is Failure.UNAVAILABLE:
+        # The confirmation stays: tapping it again reuses the same idempotency key.
+        await query.answer(text, show_alert=True)
+        return
+    if failure is Failure.NO_ACCESS:
+        await drop_draft(state)
+        await edit_or_send(query, Screen(_("Cancelled. Nothing was booked or changed.")))
+        await fresh_menu(query, text)
+        return
+    await query.answer(text, show_alert=True)
+    if failure in (Failure.VISIT_GONE, Failure.VISIT_FIXED):
+        await drop_draft(state)
+        if failure is Failure.VISIT_FIXED and draft.appointment_id is not None:
+            visit = await backend.get_appointment(
+                acting.grant_id, acting.requester_id, draft.appointment_id
+            )
+            screen = await visit_screen(state, acting, visit, now)
+        else:
+            screen = await list_screen(session, keys, user, backend, query, acting, state, now)
+        await edit_or_send(query, screen)
+        return
+    if failure is Failure.SLOT_TAKEN:
+        screen = await fresh_times(backend, acting, draft, now)
+    elif failure is Failure.RETRY:
+        screen = await fresh_times(backend, acting, draft, now, text)
+    elif failure is Failure.OTHER_SPECIALTY:
+        draft.offer([])
+        screen = await days_screen(backend, acting, draft, now)
+    else:  # the referral or the specialty does not do: the first choice again
+        screen = await restart_screen(backend, acting, draft, msk_date(now), text)
+    await edit_or_send(query, screen)
+    await save_draft(state, draft)

@@ -13,6 +13,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend_client.errors import NotFound
 from backend_client.models import Appointment, Doctor, Scope
 from backend_client.protocol import RecordsBackend
 from bot.crypto import FieldCipher
@@ -20,9 +21,10 @@ from bot.db.models import User
 from bot.keys import AppKeys
 from bot.services import people as people_service
 from bot.services.appointments import booking, calendar, ics
-from bot.services.appointments.booking import BookingDraft, Mode
+from bot.services.appointments.booking import BookingDraft, Mode, ReferralGone
 from bot.services.appointments.clock import Clock, msk_date
 from bot.services.people import AccessRefused
+from handlers.access_texts import esc
 from handlers.appointment_common import (
     Acting,
     Screen,
@@ -38,7 +40,10 @@ from handlers.appointment_texts import (
     doctor_lines,
     ics_location,
     ics_summary,
+    moving_from_line,
     referral_button,
+    referral_gone_text,
+    specialty_name,
     time_label,
     when_text,
     who_line,
@@ -88,19 +93,49 @@ async def ask_for_whom(
     return None
 
 
-async def what_screen(backend: RecordsBackend, acting: Acting, draft: BookingDraft) -> Screen:
+async def what_screen(
+    backend: RecordsBackend,
+    acting: Acting,
+    draft: BookingDraft,
+    today: date,
+    lead: str = "",
+) -> Screen:
     what = await booking.what_to_book(backend, acting.grant_id, acting.requester_id)
-    items = [(PickKind.REFERRAL, r.referral_id, referral_button(r)) for r in what.referrals]
-    items += [(PickKind.SPECIALTY, s.code, s.name) for s in what.specialties]
+    items = [(PickKind.REFERRAL, r.referral_id, referral_button(r, today)) for r in what.referrals]
+    named = sorted((specialty_name(s), s.code) for s in what.specialties)
+    items += [(PickKind.SPECIALTY, code, name) for name, code in named]
     draft.choices = [f"{kind.value}:{ref}" for kind, ref, _text in items]
+    head = (lead + "\n\n" if lead else "") + who_line(acting.label)
     if not items:
-        return Screen(who_line(acting.label) + "\n" + _("There is nothing to book right now."))
+        return Screen(head + "\n" + _("There is nothing to book right now."))
     text = _("Which doctor do you need? Choose a specialty, or one of your referrals.")
-    return Screen(who_line(acting.label) + "\n" + text, picks_keyboard(items))
+    return Screen(head + "\n" + text, picks_keyboard(items))
 
 
-async def doctors_screen(backend: RecordsBackend, acting: Acting, draft: BookingDraft) -> Screen:
-    found = await booking.doctors(backend, acting.grant_id, acting.requester_id, draft)
+async def restart_screen(
+    backend: RecordsBackend, acting: Acting, draft: BookingDraft, today: date, lead: str
+) -> Screen:
+    """Back to the first choice (specialty or referral) with `lead` saying why; the draft
+    forgets its doctor, referral and times."""
+    draft.specialty_code = draft.referral_id = draft.doctor_id = None
+    draft.day = None
+    draft.offer([])
+    return await what_screen(backend, acting, draft, today, lead)
+
+
+async def referral_gone_screen(
+    backend: RecordsBackend, acting: Acting, draft: BookingDraft, today: date
+) -> Screen:
+    return await restart_screen(backend, acting, draft, today, referral_gone_text())
+
+
+async def doctors_screen(
+    backend: RecordsBackend, acting: Acting, draft: BookingDraft, today: date
+) -> Screen:
+    try:
+        found = await booking.doctors(backend, acting.grant_id, acting.requester_id, draft)
+    except ReferralGone:
+        return await referral_gone_screen(backend, acting, draft, today)
     draft.choices = [f"{PickKind.DOCTOR.value}:{d.doctor_id}" for d in found]
     if not found:
         return Screen(_("No doctor of this specialty accepts at your clinics now."))
@@ -109,19 +144,41 @@ async def doctors_screen(backend: RecordsBackend, acting: Acting, draft: Booking
 
 
 async def watch_target(
-    backend: RecordsBackend, acting: Acting, draft: BookingDraft, state: FSMContext
+    backend: RecordsBackend,
+    acting: Acting,
+    draft: BookingDraft,
+    state: FSMContext,
+    today: date,
 ) -> Screen:
     """A new watch: the doctor is chosen; the set-up questions follow (handlers.watches)."""
-    doctor = await draft_doctor(backend, acting, draft)
+    try:
+        doctor = await draft_doctor(backend, acting, draft)
+    except ReferralGone:
+        return await referral_gone_screen(backend, acting, draft, today)
     if doctor is None:
         return Screen(_("This doctor no longer accepts. Please start again."))
     await state.update_data({SETUP_KEY: {}})
     return target_screen(doctor)
 
 
+async def draft_visit(
+    backend: RecordsBackend, acting: Acting, draft: BookingDraft
+) -> Appointment | None:
+    """The visit being rescheduled, read fresh (None when not rescheduling or it is gone)."""
+    if draft.mode != Mode.MOVE or draft.appointment_id is None:
+        return None
+    try:
+        return await backend.get_appointment(
+            acting.grant_id, acting.requester_id, draft.appointment_id
+        )
+    except NotFound:
+        return None
+
+
 async def draft_doctor(
     backend: RecordsBackend, acting: Acting, draft: BookingDraft
 ) -> Doctor | None:
+    """The chosen doctor, read fresh; raises `ReferralGone` when the referral is used up."""
     if draft.appointment_id is not None:  # rescheduling: the visit knows its doctor
         visit = await backend.get_appointment(
             acting.grant_id, acting.requester_id, draft.appointment_id
@@ -131,6 +188,17 @@ async def draft_doctor(
     return await booking.find_doctor(backend, acting.grant_id, acting.requester_id, draft)
 
 
+async def _header(
+    backend: RecordsBackend, acting: Acting, draft: BookingDraft, doctor: Doctor, today: date
+) -> list[str]:
+    """Who, which doctor, and (when rescheduling) the visit's time now."""
+    lines = [who_line(acting.label), *doctor_lines(doctor)]
+    visit = await draft_visit(backend, acting, draft)
+    if visit is not None:
+        lines.append(moving_from_line(visit.starts_at, today))
+    return lines
+
+
 async def days_screen(
     backend: RecordsBackend,
     acting: Acting,
@@ -138,17 +206,20 @@ async def days_screen(
     now: datetime,
     month: tuple[int, int] | None = None,
 ) -> Screen:
-    doctor = await draft_doctor(backend, acting, draft)
+    today = msk_date(now)
+    try:
+        doctor = await draft_doctor(backend, acting, draft)
+    except ReferralGone:
+        return await referral_gone_screen(backend, acting, draft, today)
     if doctor is None or draft.doctor_id is None:
         return Screen(_("This doctor no longer accepts. Please start again."))
     slots = await booking.window_slots(
         backend, acting.grant_id, acting.requester_id, draft.doctor_id, now
     )
     counts = calendar.free_by_day(slots)
-    today = msk_date(now)
     year, mon = month or calendar.first_bookable_month(today, counts)
     view = calendar.month_view(today, counts, year, mon)
-    lines = [who_line(acting.label), *doctor_lines(doctor), ""]
+    lines = [*await _header(backend, acting, draft, doctor, today), ""]
     if counts:
         lines.append(_("Choose a day (days marked ✕ are fully booked):"))
     else:
@@ -168,51 +239,89 @@ async def times_screen(
     now: datetime,
     lead: str = "",
 ) -> Screen:
-    """Offers the day's free times and remembers exactly these slot ids in the draft."""
+    """Offers the day's free times and remembers exactly these slot ids in the draft.
+
+    When the referral is used up meanwhile, the first choice comes back instead (and the draft
+    has no doctor any more)."""
     assert draft.doctor_id is not None
+    today = msk_date(now)
+    try:
+        doctor = await draft_doctor(backend, acting, draft)
+    except ReferralGone:
+        return await referral_gone_screen(backend, acting, draft, today)
     slots = await booking.day_slots(
         backend, acting.grant_id, acting.requester_id, draft.doctor_id, day, now
     )
     draft.day = day.isoformat()
     draft.offer(slots)
-    text = (lead + "\n\n" if lead else "") + _("{day}: choose a time (Moscow time).").format(
-        day=day_title(day)
-    )
-    return Screen(text, times_keyboard([time_label(s.starts_at) for s in slots]))
+    lines = [lead, ""] if lead else []
+    if doctor is not None:
+        lines += [*await _header(backend, acting, draft, doctor, today), ""]
+    else:
+        lines += [who_line(acting.label), ""]
+    lines.append(_("{day}: choose a time (Moscow time).").format(day=day_title(day, today)))
+    return Screen("\n".join(lines), times_keyboard([time_label(s.starts_at) for s in slots]))
 
 
 async def confirm_screen(
     backend: RecordsBackend, acting: Acting, draft: BookingDraft, now: datetime
 ) -> Screen | None:
-    """Everything about the chosen slot, read fresh; None if it is no longer free."""
+    """Everything about the chosen slot, read fresh; None if it is no longer free (and the
+    first choice again if the referral is used up)."""
     assert draft.doctor_id is not None and draft.slot_id is not None
+    today = msk_date(now)
     slot = await booking.fresh_slot(
         backend, acting.grant_id, acting.requester_id, draft.doctor_id, draft.slot_id, now
     )
-    doctor = await draft_doctor(backend, acting, draft) if slot is not None else None
+    try:
+        doctor = await draft_doctor(backend, acting, draft) if slot is not None else None
+    except ReferralGone:
+        return await referral_gone_screen(backend, acting, draft, today)
     if slot is None or doctor is None:
         return None
+    moving = draft.mode == Mode.MOVE
+    visit = await draft_visit(backend, acting, draft)
     token = draft.mint_token()
-    text = confirmation_text(acting.label, doctor, slot.starts_at, draft.mode == Mode.MOVE)
+    text = confirmation_text(
+        acting.label,
+        doctor,
+        slot.starts_at,
+        today,
+        moving=moving,
+        moving_from=visit.starts_at if visit is not None else None,
+    )
     return Screen(text, confirm_keyboard(token))
 
 
 async def fresh_times(
-    backend: RecordsBackend, acting: Acting, draft: BookingDraft, now: datetime
+    backend: RecordsBackend,
+    acting: Acting,
+    draft: BookingDraft,
+    now: datetime,
+    lead: str | None = None,
 ) -> Screen:
-    """After a lost race: the day's times as they are now (or the calendar if none are left)."""
-    lead = _("That time was just taken. Here are the free times now.")
+    """After a lost race (or a refused confirmation, said by `lead`): the day's times as they
+    are now (or the calendar if none are left)."""
+    if lead is None:
+        lead = _("That time was just taken. Here are the free times now.")
     day = date.fromisoformat(draft.day) if draft.day else msk_date(now)
     screen = await times_screen(backend, acting, draft, day, now, lead)
-    if draft.offered:
+    if draft.offered or draft.doctor_id is None:  # times, or the first choice again
         return screen
     return await days_screen(backend, acting, draft, now)
 
 
 def done_text(acting: Acting, visit: Appointment, moving: bool) -> str:
-    head = _("✅ <b>The appointment is moved.</b>") if moving else _("✅ <b>You are booked.</b>")
-    lines = [head, who_line(acting.label), *doctor_lines(visit.doctor)]
+    """Names the patient: booking for a relative, "you are booked" would be wrong."""
+    label = esc(acting.label)
+    if moving:
+        head = _("✅ <b>The appointment is moved:</b> {label}").format(label=label)
+    else:
+        head = _("✅ <b>Appointment booked:</b> {label}").format(label=label)
+    lines = [head, *doctor_lines(visit.doctor)]
     lines.append(_("When: {when}").format(when=when_text(visit.starts_at)))
+    if moving and visit.previous_starts_at is not None:
+        lines.append(_("Was: {when}").format(when=when_text(visit.previous_starts_at)))
     lines.append(_("To change or cancel it, open 🗓 My appointments."))
     return "\n".join(lines)
 
@@ -252,5 +361,6 @@ async def start_choosing(
         return
     await query.answer()
     draft = BookingDraft(person_id=acting.person_id, mode=mode)
-    await edit_or_send(query, await what_screen(backend, acting, draft), anew=anew)
+    screen = await what_screen(backend, acting, draft, msk_date(clock()))
+    await edit_or_send(query, screen, anew=anew)
     await save_draft(state, draft)

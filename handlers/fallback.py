@@ -7,6 +7,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.db.models import User
+from bot.services import linking
+from handlers.access_texts import delete_sensitive, sensitive_deleted_text
 from handlers.texts import consent_text
 from keyboards.menu import main_menu
 from keyboards.start import consent_keyboard
@@ -16,15 +18,28 @@ router = Router(name=__name__)
 
 @router.message()
 async def unknown_message(message: Message, user: User) -> None:
+    # A policy number or a code that nothing was waiting for does not stay in the chat.
+    kind = linking.looks_sensitive(message.text)
+    if kind is not None:
+        await delete_sensitive(message)
     if not user.has_consent:
+        lead = sensitive_deleted_text(kind) + "\n\n" if kind is not None else ""
         if user.language is None:
-            await message.answer(_("Send /start to begin."))
+            await message.answer(lead + _("Send /start to begin."))
         else:
-            await message.answer(consent_text(), reply_markup=consent_keyboard())
+            await message.answer(lead + consent_text(), reply_markup=consent_keyboard())
         return
-    await message.answer(
-        _("I did not understand that. Use the menu below, or /help."), reply_markup=main_menu()
-    )
+    if kind is linking.Sensitive.POLICY:
+        text = sensitive_deleted_text(kind) + " " + _("To link a policy, open My people.")
+    elif kind is linking.Sensitive.CODE:
+        text = (
+            sensitive_deleted_text(kind)
+            + " "
+            + _("If you were linking a policy, please start again from My people.")
+        )
+    else:
+        text = _("I did not understand that. Use the menu below, or /help.")
+    await message.answer(text, reply_markup=main_menu())
 
 
 @router.callback_query()

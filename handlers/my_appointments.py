@@ -4,7 +4,7 @@ cancel. Every button re-checks the grant and reads the visit fresh from the back
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
@@ -13,6 +13,7 @@ from aiogram.types import User as TgUser
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend_client.errors import NotFound
 from backend_client.models import Appointment
 from backend_client.protocol import RecordsBackend
 from bot.crypto import FieldCipher
@@ -20,9 +21,9 @@ from bot.db.models import User
 from bot.keys import AppKeys
 from bot.logs import log_event, pseudonym
 from bot.services import people as people_service
-from bot.services.appointments import listing
-from bot.services.appointments.booking import BookingDraft, Mode
-from bot.services.appointments.clock import Clock, default_clock
+from bot.services.appointments import booking, listing
+from bot.services.appointments.booking import BookingDraft, Failure, Mode
+from bot.services.appointments.clock import Clock, default_clock, msk_date
 from bot.services.people import AccessRefused
 from handlers.access_texts import esc, refusal_text
 from handlers.appointment_common import (
@@ -31,10 +32,11 @@ from handlers.appointment_common import (
     acting_for,
     drop_draft,
     edit_or_send,
+    fresh_menu,
     refused,
     save_draft,
 )
-from handlers.appointment_texts import past_line, visit_line, visit_text
+from handlers.appointment_texts import failure_text, past_line, visit_line, visit_text
 from handlers.booking_screens import ask_for_whom, days_screen, send_ics
 from keyboards.appointments import (
     Flow,
@@ -51,6 +53,9 @@ router = Router(name=__name__)
 logger = logging.getLogger(__name__)
 
 EVERYONE = 0
+LIST_KEY = "visits_list"
+"""FSM data: whose list My appointments showed last (a person row id, or 0 for everyone): a
+visit's "Back" returns to it."""
 
 
 async def visits_screen(
@@ -77,11 +82,12 @@ async def visits_screen(
                 raise
             continue  # an appointments-less grant among everyone: just not listed
         visits = await listing.visits(backend, acting.grant_id, acting.requester_id)
-        blocks.append(_person_block(acting, visits))
+        today = msk_date(now)
+        blocks.append(_person_block(acting, visits, today))
         buttons += [
-            (acting.person_id, v.appointment_id, f"{acting.label}: {_plain(v)}")
+            (acting.person_id, v.appointment_id, f"{acting.label}: {_plain(v, today)}")
             if len(ids) > 1
-            else (acting.person_id, v.appointment_id, _plain(v))
+            else (acting.person_id, v.appointment_id, _plain(v, today))
             for v in visits.upcoming
         ]
     if buttons:
@@ -89,20 +95,20 @@ async def visits_screen(
     return Screen("\n\n".join(blocks), visits_keyboard(buttons) if buttons else None)
 
 
-def _plain(visit: Appointment) -> str:
-    return visit_line(visit, html=False)
+def _plain(visit: Appointment, today: date) -> str:
+    return visit_line(visit, today, html=False)
 
 
-def _person_block(acting: Acting, visits: listing.Visits) -> str:
+def _person_block(acting: Acting, visits: listing.Visits, today: date) -> str:
     lines = [f"<b>{esc(acting.label)}</b>"]
     if visits.upcoming:
         lines.append(_("Upcoming:"))
-        lines += ["• " + visit_line(v) for v in visits.upcoming]
+        lines += ["• " + visit_line(v, today) for v in visits.upcoming]
     else:
         lines.append(_("No upcoming appointments."))
     if visits.past:
         lines.append(_("Past and cancelled:"))
-        lines += ["• " + past_line(v) for v in visits.past]
+        lines += ["• " + past_line(v, today) for v in visits.past]
     return "\n".join(lines)
 
 
@@ -128,6 +134,7 @@ async def visits_start(
     except AccessRefused as error:
         await message.answer(refusal_text(error))
         return
+    await state.update_data({LIST_KEY: person_id})
     await message.answer(screen.text, reply_markup=screen.markup, protect_content=True)
 
 
@@ -135,6 +142,7 @@ async def visits_start(
 async def visits_for(
     query: CallbackQuery,
     callback_data: WhoCb,
+    state: FSMContext,
     session: AsyncSession,
     user: User,
     keys: AppKeys,
@@ -148,6 +156,7 @@ async def visits_for(
     except AccessRefused as error:
         await refused(query, error)
         return
+    await state.update_data({LIST_KEY: callback_data.person_id})
     await query.answer()
     await edit_or_send(query, screen, anew=callback_data.n)
 
@@ -155,12 +164,15 @@ async def visits_for(
 async def _visit(
     query: CallbackQuery,
     callback_data: VisitCb,
+    state: FSMContext,
     session: AsyncSession,
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
     now: datetime,
 ) -> tuple[Acting, Appointment] | None:
+    """The visit read fresh after the access check; None after answering the user (no access,
+    or the visit is no longer this person's: then their list as it is now)."""
     try:
         acting = await acting_for(
             session, keys, user, backend, query.from_user, callback_data.person_id, now, "visit"
@@ -168,17 +180,57 @@ async def _visit(
     except AccessRefused as error:
         await refused(query, error)
         return None
-    # NotFound (another patient's or unknown id) is answered by the error handler.
-    visit = await backend.get_appointment(
-        acting.grant_id, acting.requester_id, callback_data.appointment_id
-    )
+    try:
+        visit = await backend.get_appointment(
+            acting.grant_id, acting.requester_id, callback_data.appointment_id
+        )
+    except NotFound:  # another patient's or an unknown id looks the same: gone
+        await query.answer(failure_text(Failure.VISIT_GONE), show_alert=True)
+        screen = await list_screen(session, keys, user, backend, query, acting, state, now)
+        await edit_or_send(query, screen, anew=callback_data.n)
+        return None
     return acting, visit
 
 
-def _visit_screen(acting: Acting, visit: Appointment, now: datetime) -> Screen:
+async def _back_to(state: FSMContext, acting: Acting) -> int:
+    """The list a visit's "Back" leads to: the one shown last if this person was in it."""
+    shown = (await state.get_data()).get(LIST_KEY)
+    return shown if shown in (EVERYONE, acting.person_id) else acting.person_id
+
+
+async def list_screen(
+    session: AsyncSession,
+    keys: AppKeys,
+    user: User,
+    backend: RecordsBackend,
+    query: CallbackQuery,
+    acting: Acting,
+    state: FSMContext,
+    now: datetime,
+    lead: str = "",
+) -> Screen:
+    """The list the user came from (or this person's), as it is now, under `lead`."""
+    person_id = await _back_to(state, acting)
+    try:
+        screen = await visits_screen(session, keys, user, backend, query.from_user, person_id, now)
+    except AccessRefused:
+        screen = await visits_screen(
+            session, keys, user, backend, query.from_user, acting.person_id, now
+        )
+    return Screen((lead + "\n\n" if lead else "") + screen.text, screen.markup)
+
+
+async def visit_screen(
+    state: FSMContext, acting: Acting, visit: Appointment, now: datetime
+) -> Screen:
     return Screen(
         visit_text(acting.label, visit),
-        visit_keyboard(acting.person_id, visit.appointment_id, listing.changeable(visit, now)),
+        visit_keyboard(
+            acting.person_id,
+            visit.appointment_id,
+            listing.changeable(visit, now),
+            back_to=await _back_to(state, acting),
+        ),
     )
 
 
@@ -186,31 +238,36 @@ def _visit_screen(acting: Acting, visit: Appointment, now: datetime) -> Screen:
 async def visit_view(
     query: CallbackQuery,
     callback_data: VisitCb,
+    state: FSMContext,
     session: AsyncSession,
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
     clock: Clock = default_clock,
 ) -> None:
-    found = await _visit(query, callback_data, session, user, keys, backend, clock())
+    found = await _visit(query, callback_data, state, session, user, keys, backend, clock())
     if found is None:
         return
     await query.answer()
-    await edit_or_send(query, _visit_screen(*found, clock()), anew=callback_data.n)
+    screen = await visit_screen(state, *found, clock())
+    await edit_or_send(query, screen, anew=callback_data.n)
 
 
 async def _changeable(
-    query: CallbackQuery, callback_data: VisitCb, acting: Acting, visit: Appointment, now: datetime
+    query: CallbackQuery,
+    callback_data: VisitCb,
+    state: FSMContext,
+    acting: Acting,
+    visit: Appointment,
+    now: datetime,
 ) -> bool:
     """Answers a visit that is cancelled or past with an alert and the visit as it is now (a
     new message when pressed on a notification, which stays as it was)."""
     if listing.changeable(visit, now):
         return True
-    await query.answer(
-        _("This appointment can no longer be changed: it is cancelled or already past."),
-        show_alert=True,
-    )
-    await edit_or_send(query, _visit_screen(acting, visit, now), anew=callback_data.n)
+    await query.answer(failure_text(Failure.VISIT_FIXED), show_alert=True)
+    screen = await visit_screen(state, acting, visit, now)
+    await edit_or_send(query, screen, anew=callback_data.n)
     return False
 
 
@@ -225,8 +282,8 @@ async def visit_move(
     backend: RecordsBackend,
     clock: Clock = default_clock,
 ) -> None:
-    found = await _visit(query, callback_data, session, user, keys, backend, clock())
-    if found is None or not await _changeable(query, callback_data, *found, clock()):
+    found = await _visit(query, callback_data, state, session, user, keys, backend, clock())
+    if found is None or not await _changeable(query, callback_data, state, *found, clock()):
         return
     acting, visit = found
     await query.answer()
@@ -247,14 +304,15 @@ async def visit_move(
 async def visit_cancel_ask(
     query: CallbackQuery,
     callback_data: VisitCb,
+    state: FSMContext,
     session: AsyncSession,
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
     clock: Clock = default_clock,
 ) -> None:
-    found = await _visit(query, callback_data, session, user, keys, backend, clock())
-    if found is None or not await _changeable(query, callback_data, *found, clock()):
+    found = await _visit(query, callback_data, state, session, user, keys, backend, clock())
+    if found is None or not await _changeable(query, callback_data, state, *found, clock()):
         return
     acting, visit = found
     await query.answer()
@@ -267,45 +325,90 @@ async def visit_cancel_ask(
 async def visit_cancel(
     query: CallbackQuery,
     callback_data: VisitCb,
+    state: FSMContext,
     session: AsyncSession,
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
     clock: Clock = default_clock,
 ) -> None:
-    found = await _visit(query, callback_data, session, user, keys, backend, clock())
+    now = clock()
+    found = await _visit(query, callback_data, state, session, user, keys, backend, now)
     if found is None:
         return
     acting, visit = found
     if not visit.is_active:
         await query.answer(_("This appointment is already cancelled."), show_alert=True)
-    elif not await _changeable(query, callback_data, acting, visit, clock()):
+    elif not await _changeable(query, callback_data, state, acting, visit, now):
         return
     else:
-        await backend.cancel_appointment(acting.grant_id, acting.requester_id, visit.appointment_id)
+        outcome = await booking.cancel(
+            backend, acting.grant_id, acting.requester_id, visit.appointment_id
+        )
+        if isinstance(outcome, Failure):
+            await _cancel_failed(
+                query, callback_data, state, session, user, keys, backend, acting, outcome, now
+            )
+            return
         log_event(logger, "appointment.cancelled", user=pseudonym(user.telegram_id))
         await query.answer(_("The appointment is cancelled."))
-    screen = await visits_screen(
-        session, keys, user, backend, query.from_user, acting.person_id, clock()
-    )
     lead = _("❌ The appointment is cancelled.")
-    await edit_or_send(
-        query, Screen(lead + "\n\n" + screen.text, screen.markup), anew=callback_data.n
-    )
+    screen = await list_screen(session, keys, user, backend, query, acting, state, now, lead)
+    await edit_or_send(query, screen, anew=callback_data.n)
+
+
+async def _cancel_failed(
+    query: CallbackQuery,
+    callback_data: VisitCb,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    keys: AppKeys,
+    backend: RecordsBackend,
+    acting: Acting,
+    failure: Failure,
+    now: datetime,
+) -> None:
+    """The backend refused the cancellation: say why, and show what is true now."""
+    text = failure_text(failure)
+    if failure in (Failure.UNAVAILABLE, Failure.RETRY):
+        # Nothing changed; the "Yes, cancel it" question stays for another try.
+        if failure is Failure.UNAVAILABLE:
+            text = _(
+                "The appointment service is not answering right now. The appointment is not "
+                "cancelled yet: please try again in a few minutes."
+            )
+        else:
+            text = _("The appointment could not be cancelled just now. Please try again.")
+        await query.answer(text, show_alert=True)
+        return
+    if failure is Failure.NO_ACCESS:
+        await fresh_menu(query, text)
+        return
+    await query.answer(text, show_alert=True)
+    if failure is Failure.VISIT_GONE:
+        screen = await list_screen(session, keys, user, backend, query, acting, state, now)
+    else:  # past or cancelled meanwhile: the visit as it is now
+        visit = await backend.get_appointment(
+            acting.grant_id, acting.requester_id, callback_data.appointment_id
+        )
+        screen = await visit_screen(state, acting, visit, now)
+    await edit_or_send(query, screen, anew=callback_data.n)
 
 
 @router.callback_query(VisitCb.filter(F.action == VisitAction.ICS))
 async def visit_ics(
     query: CallbackQuery,
     callback_data: VisitCb,
+    state: FSMContext,
     session: AsyncSession,
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
     clock: Clock = default_clock,
 ) -> None:
-    found = await _visit(query, callback_data, session, user, keys, backend, clock())
-    if found is None or not await _changeable(query, callback_data, *found, clock()):
+    found = await _visit(query, callback_data, state, session, user, keys, backend, clock())
+    if found is None or not await _changeable(query, callback_data, state, *found, clock()):
         return
     await query.answer()
     await send_ics(query, found[1], clock())

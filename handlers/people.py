@@ -135,12 +135,21 @@ async def unlink_ask(
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(
-            _(
-                "Remove {label} from My people? The access will be revoked too; to get it back "
-                "you will need a new code."
-            ).format(label=esc(person.label)),
-            reply_markup=unlink_confirm_keyboard(person.id),
+            _unlink_question(person), reply_markup=unlink_confirm_keyboard(person.id)
         )
+
+
+def _unlink_question(person: Person) -> str:
+    if person.relation is Relation.CHILD:
+        # A child under 15 is added by the parent without a code, and can be added again.
+        return _(
+            "Remove {label} from My people? The access will be revoked too; you can add the "
+            "child again at any time while they are under 15, without a code."
+        ).format(label=esc(person.label))
+    return _(
+        "Remove {label} from My people? The access will be revoked too; to get it back "
+        "you will need a new code."
+    ).format(label=esc(person.label))
 
 
 @router.callback_query(PersonCb.filter(F.action == PersonAction.UNLINK_CONFIRM))

@@ -6,9 +6,12 @@ draft row id; the policy and birth date sit encrypted in that row until the link
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from aiogram import Bot, F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -27,7 +30,13 @@ from backend_client.errors import (
     RateLimited,
 )
 from backend_client.models import Challenge, Grant, Relation, Scope
-from backend_client.protocol import CODE_LENGTH, MAX_RECIPIENTS, RecordsBackend
+from backend_client.protocol import (
+    CODE_LENGTH,
+    MAX_RECIPIENTS,
+    SENDS_PER_DAY,
+    SENDS_PER_HOUR,
+    RecordsBackend,
+)
 from bot.crypto import FieldCipher
 from bot.db.base import utcnow
 from bot.db.models import LinkDraft, LinkedPerson, User
@@ -41,12 +50,16 @@ from handlers.access_texts import (
     esc,
     requester_of,
     scope_text,
+    sensitive_deleted_text,
+    try_again_text,
     until_text,
     wait_text,
 )
-from keyboards.menu import MENU_ROWS, main_menu
+from handlers.people import person_line
+from keyboards.menu import MENU_HELP, MENU_ROWS, main_menu
 from keyboards.people import revoke_keyboard
 from keyboards.policies import (
+    AsRelativeCb,
     CodeAction,
     CodeCb,
     LinkKind,
@@ -54,9 +67,11 @@ from keyboards.policies import (
     ScopeCb,
     ScopeChoice,
     TermCb,
+    as_relative_keyboard,
     code_keyboard,
     restart_keyboard,
     scope_keyboard,
+    send_code_keyboard,
     share_phone_keyboard,
     term_keyboard,
 )
@@ -65,6 +80,8 @@ router = Router(name=__name__)
 logger = logging.getLogger(__name__)
 
 DRAFT_KEY = "draft_id"
+SEND_AFTER_KEY = "send_after"
+"""FSM data: when the held-back code may be sent (epoch seconds), while in `LinkFlow.send`."""
 _RELATIONS = {
     LinkKind.SELF: Relation.SELF,
     LinkKind.RELATIVE: Relation.RELATIVE,
@@ -73,10 +90,27 @@ _RELATIONS = {
 _SCOPES = {ScopeChoice.APPOINTMENTS: Scope.APPOINTMENTS, ScopeChoice.RECORDS: Scope.RECORDS}
 
 
+def _menu_texts() -> set[str]:
+    return {str(item) for row in MENU_ROWS for item in row}
+
+
 def not_menu_button(message: Message) -> bool:
-    """A tap on a main-menu button leaves the flow (the feature's own handler takes it) rather
-    than being read as a policy, a name or a code."""
-    return message.text not in {str(item) for row in MENU_ROWS for item in row}
+    """A tap on a main-menu button or a command leaves the flow (its own handler takes it)
+    rather than being read as a policy, a name or a code."""
+    text = message.text
+    if text is None:
+        return True
+    return not (text.startswith("/") or text in _menu_texts())
+
+
+def leaves_linking(message: Message) -> bool:
+    """A menu button or a command that opens something else (not Help, not /cancel, which
+    answer for themselves): the unfinished linking ends, and the user is told so."""
+    text = message.text or ""
+    if text.startswith("/"):
+        command = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if text[1:] else ""
+        return command not in {"help", "cancel"}
+    return text in _menu_texts() and text != str(MENU_HELP)
 
 
 class LinkFlow(StatesGroup):
@@ -86,7 +120,29 @@ class LinkFlow(StatesGroup):
     birth_date = State()
     scope = State()
     term = State()
+    send = State()
+    """The answers are in; the code waits for the one-SMS-a-minute pause ("Send the code")."""
     code = State()
+    adult = State()
+    """A "child" turned out to be 15 or older: "Add as a relative" goes on with the answers."""
+
+
+async def linking_interrupted(
+    message: Message, state: FSMContext, session: AsyncSession, user: User
+) -> None:
+    """Registered first of all (in `handlers.start`) for `LinkFlow` states and `leaves_linking`:
+    ends the linking, says so in one line, then lets the button's own handler answer."""
+    await state.clear()
+    await linking.drop_drafts(session, user)
+    log_event(logger, "link.interrupted", user=pseudonym(user.telegram_id))
+    await message.answer(_("Linking the policy was cancelled."))
+    raise SkipHandler
+
+
+async def _end(state: FSMContext, session: AsyncSession, user: User) -> None:
+    """The attempt is over: the FSM and the encrypted draft both go."""
+    await state.clear()
+    await linking.drop_drafts(session, user)
 
 
 async def _draft(state: FSMContext, session: AsyncSession, user: User) -> LinkDraft | None:
@@ -112,11 +168,22 @@ async def start_link(
     state: FSMContext,
     session: AsyncSession,
     user: User,
+    keys: AppKeys,
 ) -> None:
     await query.answer()
     if not isinstance(query.message, Message):
         return
     relation = _RELATIONS[callback_data.kind]
+    if relation is Relation.SELF:
+        own = await people_service.own_card(session, user)
+        if own is not None:
+            # An old "My own policy" button: nothing to link, and whatever the user was doing
+            # (a booking, say) stays as it was.
+            person = people_service.to_person(FieldCipher(keys), own)
+            await query.message.answer(
+                _("Your own card is already linked:") + "\n" + person_line(person)
+            )
+            return
     if relation is Relation.CHILD and await people_service.own_card(session, user) is None:
         await query.message.answer(
             _(
@@ -202,6 +269,16 @@ async def phone_shared(
 
 @router.message(LinkFlow.phone, not_menu_button)
 async def phone_expected(message: Message) -> None:
+    kind = linking.looks_sensitive(message.text)
+    if kind is not None:
+        await delete_sensitive(message)
+        await message.answer(
+            sensitive_deleted_text(kind)
+            + " "
+            + _("First share your phone number with the button below; the policy comes next."),
+            reply_markup=share_phone_keyboard(),
+        )
+        return
     await message.answer(
         _("Please tap the “Share my phone number” button below, or send /cancel."),
         reply_markup=share_phone_keyboard(),
@@ -215,6 +292,15 @@ async def phone_expected(message: Message) -> None:
 async def label_entered(
     message: Message, state: FSMContext, session: AsyncSession, user: User, keys: AppKeys
 ) -> None:
+    kind = linking.looks_sensitive(message.text)
+    if kind is not None:  # a policy typed where the name was asked: not a name to keep
+        await delete_sensitive(message)
+        await message.answer(
+            sensitive_deleted_text(kind)
+            + " "
+            + _("First type a name for this person, for example: Mum; the policy comes next.")
+        )
+        return
     draft = await _draft(state, session, user)
     if draft is None:
         await _lost(message, state)
@@ -392,12 +478,20 @@ async def _request_code(
     backend: RecordsBackend,
     draft: LinkDraft,
     query: CallbackQuery | None = None,
+    pending: CallbackQuery | None = None,
 ) -> None:
-    tg_user = query.from_user if query is not None else message.from_user
+    """Ask the backend to send the code. `query`: the button press that led here (already
+    answered); `pending`: the "Send the code" press, answered here with the outcome."""
+    press = pending or query
+    tg_user = press.from_user if press is not None else message.from_user
     requester = await requester_of(session, keys, user, tg_user)
     try:
         challenge = await linking.request_code(backend, FieldCipher(keys), draft, requester)
+    except RateLimited as error:
+        await _send_refused(message, state, session, user, error, pending)
+        return
     except (NotFound, InvalidRequest):
+        await _answer(pending)
         await _ask_policy(
             message,
             state,
@@ -407,25 +501,127 @@ async def _request_code(
             ),
         )
         return
-    except RateLimited as error:
-        await state.clear()
-        await message.answer(
-            _(
-                "Too many codes were requested for this card or by you. You can try again in "
-                "{wait}."
-            ).format(wait=wait_text(error.retry_after)),
-            reply_markup=main_menu(),
-        )
-        return
     except GrantLimitReached as error:
-        await state.clear()
+        await _answer(pending)
+        await _end(state, session, user)
         await message.answer(_grant_limit_text(error.limit), reply_markup=main_menu())
         return
+    if pending is not None:
+        await pending.answer(_("The code was sent"))
+        await _drop_buttons(message)
     await state.set_state(LinkFlow.code)
+    await state.set_data({DRAFT_KEY: draft.id})
     log_event(
         logger, "link.code_requested", user=pseudonym(user.telegram_id), relation=draft.relation
     )
     await message.answer(_code_sent_text(challenge), reply_markup=code_keyboard())
+
+
+async def _answer(pending: CallbackQuery | None) -> None:
+    if pending is not None:
+        await pending.answer()
+
+
+async def _drop_buttons(message: Message) -> None:
+    with contextlib.suppress(TelegramBadRequest):  # already without buttons
+        await message.edit_reply_markup(reply_markup=None)
+
+
+async def _send_refused(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    error: RateLimited,
+    pending: CallbackQuery | None,
+) -> None:
+    """The backend held the SMS back. The one-a-minute pause keeps every answer and offers
+    "Send the code" (pressed too early, it says how long is left); the hourly and daily caps
+    end the attempt and say when to try again."""
+    now = utcnow()
+    if linking.is_short_pause(error.retry_after):
+        await state.set_state(LinkFlow.send)
+        await state.update_data({SEND_AFTER_KEY: linking.send_after(now, error.retry_after)})
+        log_event(logger, "link.code_paused", user=pseudonym(user.telegram_id))
+        if pending is not None:
+            await pending.answer(_send_in_text(error.retry_after), show_alert=True)
+            return
+        await message.answer(
+            _(
+                "The code can be sent in {wait}: an SMS code goes out at most once a minute "
+                "for one card and one user. Your answers are kept; tap “📨 Send the code” when "
+                "the pause is over."
+            ).format(wait=wait_text(error.retry_after)),
+            reply_markup=send_code_keyboard(),
+        )
+        return
+    await _answer(pending)
+    if pending is not None:
+        await _drop_buttons(message)
+    await _end(state, session, user)
+    log_event(logger, "link.code_capped", user=pseudonym(user.telegram_id))
+    await message.answer(
+        _caps_text()
+        + " "
+        + _("This attempt is over and your answers were deleted.")
+        + " "
+        + try_again_text(error.retry_after, now),
+        reply_markup=main_menu(),
+    )
+
+
+def _send_in_text(seconds: int) -> str:
+    return _("The code can be sent in {wait}.").format(wait=wait_text(seconds))
+
+
+def _caps_text() -> str:
+    return _(
+        "Too many codes were requested for this card or by you: at most {per_hour} an hour "
+        "and {per_day} a day."
+    ).format(per_hour=SENDS_PER_HOUR, per_day=SENDS_PER_DAY)
+
+
+@router.callback_query(LinkFlow.send, CodeCb.filter(F.action == CodeAction.SEND))
+async def send_code_now(
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    keys: AppKeys,
+    backend: RecordsBackend,
+) -> None:
+    """The held-back code: the backend decides whether the pause is over (its clock is the one
+    that counts), and says how long is left if not."""
+    if not isinstance(query.message, Message):
+        await query.answer()
+        return
+    draft = await _draft(state, session, user)
+    if draft is None:
+        await query.answer()
+        await _lost(query.message, state)
+        return
+    await _request_code(query.message, state, session, user, keys, backend, draft, pending=query)
+
+
+@router.message(LinkFlow.send, not_menu_button)
+async def code_not_sent_yet(message: Message, state: FSMContext) -> None:
+    """Anything typed while the code waits; a code-like number (an old SMS) is deleted."""
+    kind = linking.looks_sensitive(message.text)
+    if kind is not None:
+        await delete_sensitive(message)
+    left = linking.seconds_until((await state.get_data()).get(SEND_AFTER_KEY), utcnow())
+    lead = _("Message deleted.") + " " if kind is not None else ""
+    if left > 0:
+        text = _(
+            "The code has not been sent yet: tap “📨 Send the code” in {wait}, then type the "
+            "code from the SMS here."
+        ).format(wait=wait_text(left))
+    else:
+        text = _(
+            "The code has not been sent yet: tap “📨 Send the code”, then type the code from "
+            "the SMS here."
+        )
+    await message.answer(lead + text, reply_markup=send_code_keyboard())
 
 
 def _grant_limit_text(limit: int) -> str:
@@ -567,10 +763,11 @@ async def resend(
     try:
         challenge = await linking.resend_code(backend, draft, requester)
     except RateLimited as error:
-        await query.answer(
-            _("A new code can be sent in {wait}.").format(wait=wait_text(error.retry_after)),
-            show_alert=True,
-        )
+        if linking.is_short_pause(error.retry_after):
+            text = _("A new code can be sent in {wait}.").format(wait=wait_text(error.retry_after))
+        else:  # the caps: the code already sent may still work until it expires
+            text = _caps_text() + " " + try_again_text(error.retry_after, utcnow())
+        await query.answer(text, show_alert=True)
         return
     except (CodeExhausted, NotFound, AccessDenied):
         await query.answer()
@@ -613,13 +810,28 @@ async def _link_child(
 ) -> None:
     own = await people_service.own_card(session, user)
     if own is None:
-        await state.clear()
+        await _end(state, session, user)
         await message.answer(
             _("First link your own policy: My people → My own policy."), reply_markup=main_menu()
         )
         return
-    requester = await requester_of(session, keys, user, message.from_user)
     cipher = FieldCipher(keys)
+    data = linking.read_draft(cipher, draft)
+    if not linking.child_age_ok(data.birth_date, utcnow().astimezone(MOSCOW).date()):
+        await _too_old(message, state)
+        return
+    existing = await linking.linked_child(session, cipher, user, data.policy)
+    if existing is not None:
+        await _end(state, session, user)
+        label = people_service.to_person(cipher, existing).label
+        await message.answer(
+            _("This child is already in My people as “{label}”; nothing was changed.").format(
+                label=esc(label)
+            ),
+            reply_markup=main_menu(),
+        )
+        return
+    requester = await requester_of(session, keys, user, message.from_user)
     try:
         person = await linking.link_child(
             session, backend, cipher, user, draft, own.grant_id, requester
@@ -632,19 +844,47 @@ async def _link_child(
         )
         return
     except AccessDenied as error:
-        await state.clear()
+        if error.reason == AccessDenied.REASON_CHILD_TOO_OLD:
+            await _too_old(message, state)
+            return
+        await _end(state, session, user)
         await message.answer(_child_refusal_text(error.reason), reply_markup=main_menu())
         return
     await state.clear()
     await _linked(message, person, cipher)
 
 
+async def _too_old(message: Message, state: FSMContext) -> None:
+    """15 or older: no longer a parent's link; the same answers can go on as a relative's."""
+    await state.set_state(LinkFlow.adult)
+    await message.answer(
+        _(
+            "This person is already 15 or older — add them as a relative, with the code from "
+            "the SMS: it goes to the phone linked to their card, and they tell it to you. "
+            "Your answers are kept."
+        ),
+        reply_markup=as_relative_keyboard(),
+    )
+
+
+@router.callback_query(LinkFlow.adult, AsRelativeCb.filter())
+async def go_on_as_relative(
+    query: CallbackQuery, state: FSMContext, session: AsyncSession, user: User
+) -> None:
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    draft = await _draft(state, session, user)
+    if draft is None:
+        await _lost(query.message, state)
+        return
+    linking.link_as_relative(draft)
+    await _drop_buttons(query.message)
+    await state.set_state(LinkFlow.scope)
+    await query.message.answer(_("What may you do with this card?"), reply_markup=scope_keyboard())
+
+
 def _child_refusal_text(reason: str) -> str:
-    if reason == AccessDenied.REASON_CHILD_TOO_OLD:
-        return _(
-            "From the age of 15 a person manages their own medical card. Ask them to give you "
-            "access as a relative: My people → A relative's policy."
-        )
     if reason == AccessDenied.REASON_NOT_PARENT:
         return _(
             "The register does not list you as this child's parent. Please contact your clinic "
@@ -666,5 +906,11 @@ async def text_expected(message: Message) -> None:
 
 @router.message(LinkFlow.scope, not_menu_button)
 @router.message(LinkFlow.term, not_menu_button)
+@router.message(LinkFlow.adult, not_menu_button)
 async def button_expected(message: Message) -> None:
-    await message.answer(_("Please choose with the buttons above, or send /cancel to stop."))
+    kind = linking.looks_sensitive(message.text)
+    lead = ""
+    if kind is not None:
+        await delete_sensitive(message)
+        lead = sensitive_deleted_text(kind) + " "
+    await message.answer(lead + _("Please choose with the buttons above, or send /cancel to stop."))

@@ -18,7 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend_client.models import Scope
+from backend_client.models import Scope, Section
 from backend_client.protocol import RecordsBackend
 from bot.crypto import FieldCipher
 from bot.db.models import LinkedPerson, User
@@ -29,6 +29,7 @@ from bot.services.people import REMEMBERED_PERSON_KEY, AccessRefused, Person
 from bot.services.records.browse import RecordDesk, is_own, moscow_today
 from bot.services.records.chart import trend_png
 from bot.services.records.pdf import export_pdf
+from bot.services.records.periods import Period
 from bot.services.records.split import split_html
 from bot.services.records.view import document_view, short_day_text
 from bot.settings import Settings
@@ -58,13 +59,30 @@ from keyboards.records import (
     list_keyboard,
     people_keyboard,
     sections_keyboard,
+    trend_keyboard,
 )
 
 router = Router(name=__name__)
 logger = logging.getLogger(__name__)
 
 NAV_KEY = "records_nav"
-"""FSM data: the list being paged ("person:section:period") and its page cursors."""
+"""FSM data: the list being paged ("person:section:period"), its page cursors and the page on
+show (a document's "back to the list" returns to that page)."""
+
+
+async def _back_to_list(state: FSMContext, person_id: int, section: Section) -> RecListCb:
+    """The list a document (or its trend) was opened from: the page and period the user was on
+    when it is this person's list of this section, else the section's first page."""
+    nav = (await state.get_data()).get(NAV_KEY)
+    if isinstance(nav, dict) and isinstance(nav.get("k"), str):
+        p, s, f = [*nav["k"].split(":"), "", "", ""][:3]
+        page = nav.get("n")
+        if p == str(person_id) and s == section.value and isinstance(page, int):
+            try:
+                return RecListCb(p=person_id, s=section, f=Period(f), n=max(0, page))
+            except ValueError:
+                pass
+    return RecListCb(p=person_id, s=section, f=Period.ALL, n=0)
 
 
 async def _desk(
@@ -232,7 +250,7 @@ async def show_list(
         await query.answer(_refusal(error), show_alert=True)
         return
     # Opaque backend cursors only: nothing medical goes into FSM data.
-    await state.update_data({NAV_KEY: {"k": nav_key, "c": page.cursors}})
+    await state.update_data({NAV_KEY: {"k": nav_key, "c": page.cursors, "n": page.page}})
     here = locale()
     captions = [
         (item.entry_id, f"{short_day_text(item.date, here)} {item.title}"[:60])
@@ -261,6 +279,7 @@ async def show_list(
 async def open_document(
     query: CallbackQuery,
     callback_data: RecDocCb,
+    state: FSMContext,
     session: AsyncSession,
     user: User,
     keys: AppKeys,
@@ -275,7 +294,8 @@ async def open_document(
         return
     view = document_view(doc, document_labels(doc.section), locale())
     trends = [(t.code, t.name) for t in view.trends]
-    markup = document_keyboard(callback_data.p, doc.entry_id, trends)
+    back = await _back_to_list(state, callback_data.p, doc.section)
+    markup = document_keyboard(callback_data.p, doc.entry_id, trends, back)
     await query.answer()
     if isinstance(query.message, Message):
         await _send(query.message, view.chunks, markup)
@@ -307,6 +327,7 @@ async def document_pdf(
 async def trend(
     query: CallbackQuery,
     callback_data: RecTrendCb,
+    state: FSMContext,
     session: AsyncSession,
     user: User,
     keys: AppKeys,
@@ -324,12 +345,14 @@ async def trend(
         return
     await query.answer()
     png = await asyncio.to_thread(trend_png, history, chart_labels(history.name), locale())
+    back = await _back_to_list(state, callback_data.p, Section.LABS)
     if isinstance(query.message, Message):
         await query.message.answer_photo(
             BufferedInputFile(png, f"trend-{callback_data.c}.png"),
             caption=ngettext(
                 "📈 {name}: {n} result", "📈 {name}: {n} results", len(history.points)
             ).format(name=html.escape(history.name), n=len(history.points)),
+            reply_markup=trend_keyboard(callback_data.p, callback_data.e, back),
             protect_content=True,
         )
 

@@ -38,9 +38,8 @@ def document_labels(section: Section) -> DocumentLabels:
         clinic=_("Clinic"),
         performed=_("Performed"),
         reference=_("normal"),
-        out_of_range_note=_(
-            "↑ above, ↓ below the reference range. Your doctor interprets the results."
-        ),
+        out_of_range_note=_("↑ above, ↓ below the reference range."),
+        disclaimer=_("Your doctor interprets the results."),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandStart
+from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import User
 from bot.services import users as users_service
+from handlers.policies import LinkFlow, leaves_linking, linking_interrupted
 from handlers.texts import consent_text
 from keyboards.menu import MENU_LANGUAGE, main_menu
 from keyboards.start import (
@@ -23,6 +24,10 @@ from keyboards.start import (
 )
 
 router = Router(name=__name__)
+
+# Registered before everything else: a menu button or a command in the middle of linking ends
+# the linking with one line saying so, then the button's own handler answers (`SkipHandler`).
+router.message(StateFilter(LinkFlow), leaves_linking)(linking_interrupted)
 
 
 async def show_menu(message: Message, text: str | None = None) -> None:
@@ -78,10 +83,20 @@ async def consent_accepted(query: CallbackQuery, user: User, session: AsyncSessi
 
 
 @router.callback_query(ConsentCb.filter(F.action == ConsentAction.DECLINE))
-async def consent_declined(query: CallbackQuery) -> None:
+async def consent_declined(query: CallbackQuery, user: User) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
+        if user.has_consent:
+            # An old "Decline" button under a consent already given: nothing changes here;
+            # withdrawing is a deliberate step of its own.
+            await query.message.answer(
+                _(
+                    "You have already given your consent, and it stays recorded. To withdraw "
+                    "it and delete your data, use /privacy."
+                )
+            )
+            return
         await query.message.answer(
             _(
                 "Without consent the bot cannot work with your medical data, so it will not "

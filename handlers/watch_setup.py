@@ -75,9 +75,9 @@ def next_screen(step: WatchStep) -> Screen:
         options = [("all", _("Any day")), ("wd", _("Monday to Friday")), ("we", _("Weekends"))]
         return Screen(_("Which days of the week?"), setup_keyboard(WatchStep.DAYS, options))
     options = [
-        ("tell", _("Tell me, I will book myself")),
-        ("a2", _("Book it for me (not within the next 2 hours)")),
-        ("a24", _("Book it for me (not within the next 24 hours)")),
+        ("tell", _("Only tell me")),
+        ("a2", _("Book at once (not within the next 2 hours)")),
+        ("a24", _("Book at once (not within the next 24 hours)")),
     ]
     return Screen(
         _("When a slot appears, shall I only tell you, or book it at once?"),

@@ -26,6 +26,7 @@ from bot.services.appointments.clock import Clock, default_clock, msk_date
 from bot.services.people import AccessRefused
 from handlers.access_texts import esc
 from handlers.appointment_common import (
+    Acting,
     Screen,
     acting_for,
     draft_and_acting,
@@ -36,12 +37,13 @@ from handlers.appointment_common import (
     save_draft,
     stale,
 )
-from handlers.appointment_texts import short_day
+from handlers.appointment_texts import short_day, specialty_name
 from handlers.booking_screens import (
     ask_for_whom,
     confirm_screen,
     draft_doctor,
     fresh_times,
+    referral_gone_screen,
     start_choosing,
 )
 from handlers.watch_setup import (
@@ -119,8 +121,8 @@ async def _target_name(
         return _("(no access any more)")
     doctor = next((d for d in found if d.doctor_id == watch.doctor_id), None)
     if doctor is not None:
-        return f"{acting.label}: {doctor.specialty.name}, {doctor.full_name}"
-    specialty = found[0].specialty.name if found else watch.specialty_code
+        return f"{acting.label}: {specialty_name(doctor.specialty)}, {doctor.full_name}"
+    specialty = specialty_name(found[0].specialty) if found else watch.specialty_code
     return _("{label}: {specialty}, any doctor").format(label=acting.label, specialty=specialty)
 
 
@@ -142,7 +144,7 @@ async def list_screen(
         mode = _("books by itself") if watch.auto_book else _("tells you")
         lines.append(
             f"{number}. {esc(name)} · "
-            + _("until {date}").format(date=short_day(watch.date_to))
+            + _("until {date}").format(date=short_day(watch.date_to, msk_date(now)))
             + f" · {_hours(watch)} · {_weekdays(watch)} · {mode}"
         )
         buttons.append((watch.id, str(number)))
@@ -260,7 +262,11 @@ async def watch_from_calendar(
     if found is None:
         return
     draft, acting = found
-    doctor = await draft_doctor(backend, acting, draft) if draft.doctor_id else None
+    try:
+        doctor = await draft_doctor(backend, acting, draft) if draft.doctor_id else None
+    except booking.ReferralGone:
+        await _referral_gone(query, state, backend, acting, draft, clock())
+        return
     if doctor is None:
         await stale(query)
         return
@@ -302,7 +308,12 @@ async def setup_answer(
         await query.answer()
         await edit_or_send(query, next_screen(callback_data.step))
         return
-    doctor = await draft_doctor(backend, acting, draft)
+    try:
+        doctor = await draft_doctor(backend, acting, draft)
+    except booking.ReferralGone:
+        await state.update_data({SETUP_KEY: None})
+        await _referral_gone(query, state, backend, acting, draft, clock())
+        return
     if doctor is None:
         await stale(query)
         return
@@ -321,10 +332,25 @@ async def setup_answer(
     lead = _(
         "🔔 <b>Watching.</b> You will get a message the moment a matching slot frees up. "
         "The watch ends on {date}, or when you stop it or book."
-    ).format(date=short_day(spec.date_to))
+    ).format(date=short_day(spec.date_to, msk_date(clock())))
     await edit_or_send(
         query, await list_screen(session, keys, user, backend, query.from_user, clock(), lead)
     )
+
+
+async def _referral_gone(
+    query: CallbackQuery,
+    state: FSMContext,
+    backend: RecordsBackend,
+    acting: Acting,
+    draft: BookingDraft,
+    now: datetime,
+) -> None:
+    """The watch's referral was used up meanwhile: the first choice again, saying why."""
+    screen = await referral_gone_screen(backend, acting, draft, msk_date(now))
+    await query.answer()
+    await edit_or_send(query, screen)
+    await save_draft(state, draft)
 
 
 # --- the buttons under a slot-found message ---------------------------------------------------

@@ -207,6 +207,11 @@ def times_keyboard(times: Sequence[str]) -> InlineKeyboardMarkup:
             text=_("◀ Other days"), callback_data=BookCb(action=BookAction.DAYS).pack()
         )
     )
+    builder.row(
+        InlineKeyboardButton(
+            text=_("✖ Cancel"), callback_data=BookCb(action=BookAction.ABORT).pack()
+        )
+    )
     return builder.as_markup()
 
 
@@ -235,7 +240,10 @@ def visits_keyboard(items: Sequence[tuple[int, str, str]]) -> InlineKeyboardMark
     return builder.as_markup()
 
 
-def visit_keyboard(person_id: int, appointment_id: str, changeable: bool) -> InlineKeyboardMarkup:
+def visit_keyboard(
+    person_id: int, appointment_id: str, changeable: bool, *, back_to: int | None = None
+) -> InlineKeyboardMarkup:
+    """`back_to`: the list "Back" returns to (a person row id, 0 = everyone's)."""
     builder = InlineKeyboardBuilder()
 
     def add(text: str, action: VisitAction) -> None:
@@ -250,6 +258,10 @@ def visit_keyboard(person_id: int, appointment_id: str, changeable: bool) -> Inl
         add(_("🔁 Reschedule"), VisitAction.MOVE)
         add(_("❌ Cancel the appointment"), VisitAction.CANCEL)
         add(_("📆 Add to calendar"), VisitAction.ICS)
+    builder.button(
+        text=_("⬅️ Back"),
+        callback_data=WhoCb(flow=Flow.LIST, person_id=person_id if back_to is None else back_to),
+    )
     builder.adjust(1)
     return builder.as_markup()
 

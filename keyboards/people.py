@@ -28,14 +28,22 @@ class PersonCb(CallbackData, prefix="ppl"):
 
 
 class AccessAction(StrEnum):
+    LIST = "l"
     REVOKE = "r"
+    """Ask first: "Revoke access?" (nothing is revoked by this button)."""
+    REVOKE_CONFIRM = "rc"
+    KEEP = "k"
 
 
 class AccessCb(CallbackData, prefix="acc"):
-    """`ref` is a short keyed reference to a grant, resolved against the owner's live list."""
+    """`ref` is a short keyed reference to a grant, resolved against the owner's live list.
+
+    `n` marks a button on a notification (the "someone got access" alert): its flow opens in a
+    new message, as notifications are never edited; the list's own buttons edit the list."""
 
     action: AccessAction
-    ref: str
+    ref: str = ""
+    n: bool = False
 
 
 def people_keyboard(people: Sequence[tuple[int, str]], has_own_card: bool) -> InlineKeyboardMarkup:
@@ -77,13 +85,35 @@ def whose_card_keyboard(people: Sequence[tuple[int, str]]) -> InlineKeyboardMark
     return builder.as_markup()
 
 
-def revoke_keyboard(refs: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
-    """One "revoke" button per recipient: (grant ref, recipient name)."""
+def revoke_keyboard(
+    refs: Sequence[tuple[str, str]], *, in_place: bool = False
+) -> InlineKeyboardMarkup:
+    """One "revoke" button per recipient: (grant ref, recipient name). A button only asks;
+    the access ends after "Yes, revoke". `in_place`: the list's own buttons (they edit the
+    list); otherwise a notification's (the question comes as a new message)."""
     builder = InlineKeyboardBuilder()
     for ref, name in refs:
         builder.button(
             text=_("❌ Revoke: {name}").format(name=name),
-            callback_data=AccessCb(action=AccessAction.REVOKE, ref=ref),
+            callback_data=AccessCb(action=AccessAction.REVOKE, ref=ref, n=not in_place),
         )
     builder.adjust(1)
     return builder.as_markup()
+
+
+def revoke_confirm_keyboard(ref: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("Yes, revoke"), callback_data=AccessCb(action=AccessAction.REVOKE_CONFIRM, ref=ref)
+    )
+    builder.button(text=_("No, keep access"), callback_data=AccessCb(action=AccessAction.KEEP))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def access_list_button(builder: InlineKeyboardBuilder) -> None:
+    """The button "Who has access to my card": the owner's list with its revoke buttons, as a
+    new message; it works with or without consent."""
+    builder.button(
+        text=_("🔑 Who has access to my card"), callback_data=AccessCb(action=AccessAction.LIST)
+    )

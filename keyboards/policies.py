@@ -43,10 +43,18 @@ class TermCb(CallbackData, prefix="ltm"):
 class CodeAction(StrEnum):
     RESEND = "s"
     RESTART = "r"
+    SEND = "c"
+    """The first send, after the one-SMS-a-minute pause held it back."""
 
 
 class CodeCb(CallbackData, prefix="lcd"):
     action: CodeAction
+
+
+class AsRelativeCb(CallbackData, prefix="lar"):
+    """Go on with a "child" who is 15 or older as a relative's request (same answers)."""
+
+    go: bool = True
 
 
 def add_person_keyboard(builder: InlineKeyboardBuilder, has_own_card: bool) -> None:
@@ -102,4 +110,16 @@ def code_keyboard() -> InlineKeyboardMarkup:
 def restart_keyboard() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("↩️ Start over"), callback_data=CodeCb(action=CodeAction.RESTART))
+    return builder.as_markup()
+
+
+def send_code_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("📨 Send the code"), callback_data=CodeCb(action=CodeAction.SEND))
+    return builder.as_markup()
+
+
+def as_relative_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("➕ Add as a relative"), callback_data=AsRelativeCb())
     return builder.as_markup()

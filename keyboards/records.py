@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
+from typing import Self
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
@@ -60,6 +61,15 @@ class RecTrendCb(CallbackData, prefix="rt"):
     p: int
     c: str
     """The analyte code (`AnalyteResult.code`)."""
+    e: str = ""
+    """The document the trend was opened from (its "back" button); empty on older buttons."""
+
+    @classmethod
+    def unpack(cls, value: str) -> Self:
+        # Buttons packed before `e` existed (still in chats) have one part fewer.
+        if value.count(cls.__separator__) == len(cls.model_fields) - 1:
+            value += cls.__separator__
+        return super().unpack(value)
 
 
 class RecExportCb(CallbackData, prefix="rx"):
@@ -148,10 +158,26 @@ def list_keyboard(
     return builder.as_markup()
 
 
+CALLBACK_LIMIT = 64
+"""Telegram's limit on callback data, in bytes."""
+
+
+def _trend_data(person_id: int, code: str, entry_id: str) -> RecTrendCb:
+    """With the document's id when it fits into Telegram's 64 bytes, else without."""
+    with_entry = RecTrendCb(p=person_id, c=code, e=entry_id)
+    if fits(entry_id) and len(with_entry.pack().encode()) <= CALLBACK_LIMIT:
+        return with_entry
+    return RecTrendCb(p=person_id, c=code)
+
+
 def document_keyboard(
-    person_id: int, entry_id: str, trends: Sequence[tuple[str, str]]
+    person_id: int,
+    entry_id: str,
+    trends: Sequence[tuple[str, str]],
+    back: RecListCb | None = None,
 ) -> InlineKeyboardMarkup:
-    """PDF, a "trend" button per numeric analyte (code, name), back to the sections."""
+    """PDF, a "trend" button per numeric analyte (code, name), back to the list the document
+    was opened from (`back`: its page and period) and to the sections."""
     builder = InlineKeyboardBuilder()
     sizes: list[int] = []
     if fits(entry_id):
@@ -163,12 +189,32 @@ def document_keyboard(
     for code, name in shown:
         builder.button(
             text=_("📈 Trend: {name}").format(name=name),
-            callback_data=RecTrendCb(p=person_id, c=code),
+            callback_data=_trend_data(person_id, code, entry_id),
         )
     sizes += [2] * ((len(shown) + 1) // 2)
+    if back is not None:
+        builder.button(text=_("⬅️ To the list"), callback_data=back)
+        sizes.append(1)
     builder.button(text=_("⬅️ Sections"), callback_data=RecHomeCb(p=person_id))
     sizes.append(1)
     builder.adjust(*sizes)
+    return builder.as_markup()
+
+
+def trend_keyboard(
+    person_id: int, entry_id: str, back: RecListCb | None = None
+) -> InlineKeyboardMarkup:
+    """Under a trend chart: back to the document it came from, to the list, to the sections."""
+    builder = InlineKeyboardBuilder()
+    if fits(entry_id):
+        builder.button(
+            text=_("⬅️ To the document"),
+            callback_data=RecDocCb(a=DocAction.OPEN, p=person_id, e=entry_id),
+        )
+    if back is not None:
+        builder.button(text=_("⬅️ To the list"), callback_data=back)
+    builder.button(text=_("⬅️ Sections"), callback_data=RecHomeCb(p=person_id))
+    builder.adjust(1)
     return builder.as_markup()
 
 

@@ -17,6 +17,7 @@ from bot.keys import AppKeys
 from bot.logs import configure_pseudonyms
 from bot.settings import Settings, load_settings
 from tests.recording_bot import RecordingSession, recording_bot
+from tests.sandbox_fixtures import SandboxTemplates
 
 TEST_KEY = b"k" * 64
 
@@ -43,13 +44,32 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)  # no .env file here
 
 
-@pytest.fixture
-def settings(clean_env: None, tmp_path: Path) -> Settings:
+def sqlite_settings(tmp_path: Path, **sections: Any) -> Settings:
+    """Settings with the bot's database in a SQLite file in ``tmp_path``."""
     return load_settings(
         database={"database_url": f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3"},
         app={"var_dir": tmp_path / "var", "secret_key": "s" * 40},
         telegram={"bot_token": "42:TEST_TOKEN_abcdefghijklmnopqrstuvwxyz"},
+        **sections,
     )
+
+
+def unthrottled(settings: Settings) -> Settings:
+    """``settings`` without the per-user throttle: a test types faster than a person
+    (throttling has tests of its own)."""
+    app = settings.app.model_copy(update={"throttle_per_second": 1000.0})
+    return settings.model_copy(update={"app": app})
+
+
+@pytest.fixture
+def settings(clean_env: None, tmp_path: Path) -> Settings:
+    return sqlite_settings(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def sandbox_templates(tmp_path_factory: pytest.TempPathFactory) -> SandboxTemplates:
+    """Seeded sandbox templates, one per (seed, now) and session (see tests/sandbox_fixtures)."""
+    return SandboxTemplates(tmp_path_factory)
 
 
 @pytest.fixture

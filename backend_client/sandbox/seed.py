@@ -184,8 +184,10 @@ class Population:
             conditions={"back": 1},
             persona="father",
         )
-        # Turns 15 in 9 days: the parent's automatic access ends then.
-        egor_birth = birthday_in_year(t + timedelta(days=9), t.year - 15)
+        # Turns 15 in 9 days: the parent's automatic access ends then. The year is that of the
+        # birthday, not of today: seeded on 23-31 December the birthday falls in January.
+        turns_15 = t + timedelta(days=9)
+        egor_birth = birthday_in_year(turns_15, turns_15.year - 15)
         egor = self.add(
             PersonName("Смирнов", "Егор", "Дмитриевич", "M"), egor_birth, persona="teen_turning_15"
         )

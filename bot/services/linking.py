@@ -16,7 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend_client.models import Challenge, Grant, Relation, Requester, Scope
 from backend_client.policy import POLICY_LENGTH, normalize_policy, policy_check_digit_ok
-from backend_client.protocol import RecordsBackend
+from backend_client.protocol import (
+    CHILD_AGE_LIMIT,
+    CODE_LENGTH,
+    RESEND_PAUSE_SECONDS,
+    RecordsBackend,
+)
 from bot.crypto import FieldCipher
 from bot.db.base import utcnow
 from bot.db.models import LinkDraft, LinkedPerson, PhoneCheck, User
@@ -118,6 +123,90 @@ def term_expires_at(term: AccessTerm, now: datetime) -> datetime | None:
     return None if days is None else now + timedelta(days=days)
 
 
+def age_on(born: date, today: date) -> int:
+    """Full years on `today`."""
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def child_age_ok(born: date, today: date) -> bool:
+    """A child is linked by a parent without a code only before their 15th birthday; from then
+    on they hold their own card and give access like any adult (by the SMS code)."""
+    return age_on(born, today) < CHILD_AGE_LIMIT
+
+
+# --- what must not stay in the chat ---------------------------------------------------------
+
+
+class Sensitive(StrEnum):
+    """What a message that nobody asked for looks like (it is deleted from the chat)."""
+
+    POLICY = "policy"
+    CODE = "code"
+
+
+_SEPARATORS = re.compile("[\\s\\-\u2010-\u2015]+")  # spaces, hyphens and dashes
+
+
+def looks_sensitive(text: str | None) -> Sensitive | None:
+    """A 16-digit number (an OMS policy) or a 6-digit one (a one-time code), give or take
+    spaces and dashes; None for anything else."""
+    if not text:
+        return None
+    digits = _SEPARATORS.sub("", text.strip())
+    if not (digits.isdigit() and digits.isascii()):
+        return None
+    if len(digits) == POLICY_LENGTH:
+        return Sensitive.POLICY
+    if len(digits) == CODE_LENGTH:
+        return Sensitive.CODE
+    return None
+
+
+# --- who asks (the owner's SMS names them) ---------------------------------------------------
+
+REQUESTER_NAME_MAX = 64
+_UNVERIFIED_PREFIX = "Пользователь Telegram «"
+_UNVERIFIED_SUFFIX = "» (имя не проверено)"
+_QUOTES = re.compile("[\"'`\u00ab\u00bb\u2018-\u201f\u2039\u203a]")
+
+
+def unverified_requester_name(telegram_name: str) -> str:
+    """How the owner's SMS (and their list of who has access) names a user who has not linked
+    their own card: the name they gave themselves in Telegram, marked as such, so that nobody
+    can pass for "Поликлиника". Russian, like every SMS of the EMIAS backend; quotes are taken
+    out so the name cannot close the marking early. A user with their own card linked is named
+    by that card instead (see `bot.services.people.requester_name`)."""
+    name = " ".join(_QUOTES.sub("", telegram_name).split())
+    room = REQUESTER_NAME_MAX - len(_UNVERIFIED_PREFIX) - len(_UNVERIFIED_SUFFIX)
+    if len(name) > room:
+        name = name[: room - 1].rstrip() + "…"
+    if not name:
+        return "Пользователь Telegram без имени"
+    return _UNVERIFIED_PREFIX + name + _UNVERIFIED_SUFFIX
+
+
+# --- the SMS pause --------------------------------------------------------------------------
+
+
+def is_short_pause(retry_after: int) -> bool:
+    """A refused send that only has to wait out the one-SMS-a-minute pause (the user keeps the
+    answers and sends the code in a moment); longer waits are the hourly and daily caps, which
+    end the attempt."""
+    return retry_after <= RESEND_PAUSE_SECONDS
+
+
+def send_after(now: datetime, retry_after: int) -> int:
+    """When the code may be sent, as a JSON-safe stamp (whole seconds since the epoch)."""
+    return int(now.timestamp()) + retry_after
+
+
+def seconds_until(stamp: object, now: datetime) -> int:
+    """Seconds left until `stamp` (from `send_after`); 0 when it has passed or is unknown."""
+    if not isinstance(stamp, int):
+        return 0
+    return max(0, stamp - int(now.timestamp()))
+
+
 # --- the phone ------------------------------------------------------------------------------
 
 
@@ -163,6 +252,13 @@ async def start_draft(session: AsyncSession, user: User, relation: Relation) -> 
     session.add(draft)
     await session.flush()
     return draft
+
+
+def link_as_relative(draft: LinkDraft) -> None:
+    """A "child" who is 15 or older: the same answers go on as a relative's request (scope,
+    term, then the code to the owner's phone)."""
+    draft.relation = Relation.RELATIVE.value
+    draft.challenge_id = None
 
 
 async def drop_drafts(session: AsyncSession, user: User) -> None:
@@ -271,6 +367,25 @@ async def link_child(
     data = read_draft(cipher, draft)
     grant = await backend.link_child(parent_grant_id, requester, data.policy, data.birth_date)
     return await _keep_link(session, cipher, user, draft, grant)
+
+
+async def linked_child(
+    session: AsyncSession, cipher: FieldCipher, user: User, policy: str
+) -> LinkedPerson | None:
+    """The user's current child link with this policy, if they already have one (adding the
+    same child again keeps it as it is)."""
+    now = utcnow()
+    rows = await session.scalars(
+        select(LinkedPerson).where(
+            LinkedPerson.user_id == user.id, LinkedPerson.relation == Relation.CHILD.value
+        )
+    )
+    for row in rows:
+        if row.expires_at is not None and now >= row.expires_at:
+            continue
+        if cipher.decrypt(row.policy_enc, purpose=PURPOSE_POLICY) == policy:
+            return row
+    return None
 
 
 def patient_ref_hash(cipher: FieldCipher, patient_id: str) -> str:

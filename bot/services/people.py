@@ -256,6 +256,26 @@ async def grants_given(
     return [g for g in grants if g.is_active(now)]
 
 
+async def find_given(
+    session: AsyncSession,
+    backend: RecordsBackend,
+    cipher: FieldCipher,
+    user: User,
+    requester: Requester,
+    ref: str,
+    *,
+    action: str = "revoke_ask",
+) -> Grant | None:
+    """The live grant to the user's own card named by `ref` (the backend asked now); None if it
+    is over, or not this owner's (a forged or someone else's reference)."""
+    for grant in await grants_given(session, backend, user, requester):
+        if grant_ref(cipher, grant.grant_id) == ref:
+            return grant
+    # Stale (already revoked or expired) or forged: either way nothing of this owner's.
+    log_denied(user, None, "unknown_grant", action)
+    return None
+
+
 async def revoke_given(
     session: AsyncSession,
     backend: RecordsBackend,
@@ -265,11 +285,29 @@ async def revoke_given(
     ref: str,
 ) -> Grant | None:
     """Revoke the recipient's grant named by `ref`; None if it is no longer there."""
-    for grant in await grants_given(session, backend, user, requester):
-        if grant_ref(cipher, grant.grant_id) == ref:
-            revoked = await backend.revoke_grant(grant.grant_id, requester)
-            log_event(logger, "access.revoked_by_owner", user=pseudonym(user.telegram_id))
-            return revoked
-    # Stale (already revoked or expired) or forged: either way nothing of this owner's.
-    log_denied(user, None, "unknown_grant", "revoke_given")
-    return None
+    grant = await find_given(session, backend, cipher, user, requester, ref, action="revoke_given")
+    if grant is None:
+        return None
+    revoked = await backend.revoke_grant(grant.grant_id, requester)
+    log_event(logger, "access.revoked_by_owner", user=pseudonym(user.telegram_id))
+    return revoked
+
+
+async def revoke_all_given(
+    session: AsyncSession, backend: RecordsBackend, user: User, requester: Requester
+) -> int:
+    """For /forget: end everyone's access to the user's own card (before the user's own grant
+    goes, which is what lets them revoke). Nothing to do without a linked own card, or when the
+    backend no longer knows it as theirs. Returns how many were revoked."""
+    try:
+        grants = await grants_given(session, backend, user, requester)
+    except (AccessRefused, AccessDenied, NotFound):
+        return 0
+    for grant in grants:
+        with contextlib.suppress(AccessDenied, NotFound):
+            await backend.revoke_grant(grant.grant_id, requester)
+    if grants:
+        log_event(
+            logger, "access.revoked_all_given", user=pseudonym(user.telegram_id), count=len(grants)
+        )
+    return len(grants)

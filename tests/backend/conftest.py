@@ -25,12 +25,8 @@ import pytest
 from backend_client.models import Grant, Relation, Requester, Scope
 from backend_client.protocol import RecordsBackend
 from backend_client.sandbox import ManualClock, Persona, SandboxBackend
-from backend_client.sandbox.testing import (
-    FIXED_NOW,
-    code_from_sms,
-    copy_template,
-    seed_template_sync,
-)
+from backend_client.sandbox.testing import FIXED_NOW, code_from_sms, copy_template
+from tests.sandbox_fixtures import SandboxTemplates
 
 
 @dataclass
@@ -124,9 +120,9 @@ if os.environ.get("CONTRACT_BACKENDS"):  # e.g. CONTRACT_BACKENDS=sandbox_in_pro
 
 
 @pytest.fixture(scope="session")
-def sandbox_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Seeded once per test session (about half a second); copied for every test."""
-    return seed_template_sync(tmp_path_factory.mktemp("sandbox") / "template.sqlite3")
+def sandbox_template(sandbox_templates: SandboxTemplates) -> Path:
+    """Seed 42 at FIXED_NOW, once per test session; copied for every test."""
+    return sandbox_templates(seed=42, now=FIXED_NOW)
 
 
 @pytest.fixture(params=BACKEND_FACTORIES, ids=lambda f: f.__name__)

@@ -19,10 +19,11 @@ import pytest
 from backend_client.models import Requester, Section
 from backend_client.records_api import running_records_api
 from backend_client.records_api.spec import ENDPOINTS, HEADER_FIELDS, Endpoint
-from backend_client.sandbox import ManualClock, SandboxBackend
+from backend_client.sandbox import ManualClock
 from backend_client.sandbox.clock import msk_date
 from backend_client.sandbox.testing import FIXED_NOW, copy_template
 from tests.backend.conftest import Harness, http_over_sandbox, requester
+from tests.sandbox_fixtures import open_sandbox
 
 ME = requester("parity", "Ольга Н.")
 
@@ -137,26 +138,19 @@ def inputs(endpoint: Endpoint[Any, Any], variant: int) -> tuple[str, dict[str, s
 
 @pytest.mark.parametrize("variant", range(5))
 async def test_no_input_makes_a_500(sandbox_template: Path, tmp_path: Path, variant: int) -> None:
-    path = copy_template(sandbox_template, tmp_path / "fuzz.sqlite3")
-    sandbox = await SandboxBackend.open(path, clock=ManualClock(FIXED_NOW))
     token = {"Authorization": "Bearer t"}
-    try:
-        async with (
-            running_records_api(sandbox, service_token="t") as url,
-            aiohttp.ClientSession(url, headers=token) as session,
-        ):
-            for endpoint in ENDPOINTS:
-                target, headers, values = inputs(endpoint, variant)
-                if endpoint.method == "GET":
-                    request = session.get(target, params=values, headers=headers)
-                else:
-                    request = session.post(target, json=values, headers=headers)
-                async with request as response:
-                    assert response.status < 500, (endpoint.op, await response.text())
-                    print(
-                        "DBG", variant, endpoint.op, response.status, (await response.text())[:80]
-                    )
-                    if response.status >= 400:
-                        assert "code" in await response.json()
-    finally:
-        await sandbox.aclose()
+    async with (
+        open_sandbox(sandbox_template, tmp_path, ManualClock(FIXED_NOW)) as sandbox,
+        running_records_api(sandbox, service_token="t") as url,
+        aiohttp.ClientSession(url, headers=token) as session,
+    ):
+        for endpoint in ENDPOINTS:
+            target, headers, values = inputs(endpoint, variant)
+            if endpoint.method == "GET":
+                request = session.get(target, params=values, headers=headers)
+            else:
+                request = session.post(target, json=values, headers=headers)
+            async with request as response:
+                assert response.status < 500, (endpoint.op, await response.text())
+                if response.status >= 400:
+                    assert "code" in await response.json()

@@ -7,7 +7,7 @@ import logging
 import re
 import sqlite3
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,7 @@ from backend_client.sandbox.clock import MSK, age_on
 from backend_client.sandbox.names import MALE_NAMES
 from backend_client.sandbox.testing import FIXED_NOW, code_from_sms, copy_template
 from tests.backend.conftest import requester
+from tests.sandbox_fixtures import open_sandbox
 
 ME = requester("me", "Анна С.")
 
@@ -31,11 +32,8 @@ ME = requester("me", "Анна С.")
 @pytest.fixture
 async def sandbox(sandbox_template: Path, tmp_path: Path):
     clock = ManualClock(FIXED_NOW)
-    sb = await SandboxBackend.open(
-        copy_template(sandbox_template, tmp_path / "s.sqlite3"), clock=clock
-    )
-    yield sb, clock
-    await sb.aclose()
+    async with open_sandbox(sandbox_template, tmp_path, clock, "s.sqlite3") as sb:
+        yield sb, clock
 
 
 def _rows(path: Path, sql: str) -> list[tuple]:  # type: ignore[type-arg]
@@ -109,6 +107,26 @@ def test_seed_is_deterministic_and_fast(tmp_path: Path, sandbox_template: Path) 
     assert took < 5.0  # about 0.6 s on a quiet machine
 
 
+@pytest.mark.parametrize(
+    "now",
+    [datetime(2026, 12, 31, 20, 59, tzinfo=UTC), datetime(2027, 2, 24, 9, 0, tzinfo=UTC)],
+    ids=["new-year-eve-in-moscow", "an-ordinary-day"],
+)
+async def test_the_teen_turns_15_in_nine_days_on_any_seeding_day(
+    tmp_path: Path, now: datetime
+) -> None:
+    # Seeded on 31 December (Moscow), the birthday nine days on is in January of the next year.
+    from backend_client.sandbox.testing import seed_template
+
+    path = await seed_template(tmp_path / "s.sqlite3", seed=7, now=now)
+    async with open_sandbox(path, tmp_path, ManualClock(now), "copy.sqlite3") as sb:
+        egor = next(p for p in await sb.personas() if p.key == "teen_turning_15")
+    today = now.astimezone(MSK).date()
+    assert age_on(egor.birth_date, today) == 14
+    assert age_on(egor.birth_date, today + timedelta(days=9)) == 15
+    assert "15 лет исполнится через 9 дн." in egor.role
+
+
 def test_schedule_shape(sandbox_template: Path) -> None:
     rows = _rows(sandbox_template, "select starts_at, duration_min, state, doctor_id from slots")
     assert rows
@@ -126,17 +144,13 @@ def test_schedule_shape(sandbox_template: Path) -> None:
 
 
 async def test_schedule_window_moves_with_the_days(sandbox_template: Path, tmp_path: Path) -> None:
-    path = copy_template(sandbox_template, tmp_path / "s.sqlite3")
     clock = ManualClock(FIXED_NOW + timedelta(days=3))
-    sb = await SandboxBackend.open(path, clock=clock)
-    try:
+    async with open_sandbox(sandbox_template, tmp_path, clock) as sb:
         last_day = (FIXED_NOW + timedelta(days=16)).astimezone(MSK).date()
         slots = await sb.search_free_slots(
             specialty_code="therapist", date_from=last_day - timedelta(days=2), date_to=last_day
         )
         assert slots
-    finally:
-        await sb.aclose()
 
 
 async def test_codes_are_stored_as_keyed_hashes_and_never_logged(

@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from backend_client.sandbox import ManualClock, SandboxBackend
-from backend_client.sandbox.testing import copy_template, seed_template_sync
 from bot.offline import OfflineStack, offline_stack
 from bot.settings import Settings
-
-# Seeded at the real "now": the bot reads the real clock, so the sandbox's 14-day slot window
-# and its history must line up with it.
-SESSION_NOW = datetime.now(UTC).replace(microsecond=0)
+from tests.conftest import unthrottled
+from tests.sandbox_fixtures import SESSION_NOW, SandboxTemplates, open_sandbox
 
 
 @pytest.fixture(scope="session")
-def sandbox_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("sandbox") / "template.sqlite3"
-    return seed_template_sync(path, now=SESSION_NOW)
+def sandbox_template(sandbox_templates: SandboxTemplates) -> Path:
+    # Seeded at the real "now": the bot reads the real clock, so the sandbox's 14-day slot window
+    # and its history must line up with it.
+    return sandbox_templates(seed=42, now=SESSION_NOW)
 
 
 @pytest.fixture
@@ -33,17 +30,13 @@ def sandbox_clock() -> ManualClock:
 async def sandbox(
     sandbox_template: Path, tmp_path: Path, sandbox_clock: ManualClock
 ) -> AsyncIterator[SandboxBackend]:
-    path = copy_template(sandbox_template, tmp_path / "sandbox.sqlite3")
-    backend = await SandboxBackend.open(path, clock=sandbox_clock)
-    yield backend
-    await backend.aclose()
+    async with open_sandbox(sandbox_template, tmp_path, sandbox_clock) as backend:
+        yield backend
 
 
 @pytest.fixture
 def e2e_settings(settings: Settings) -> Settings:
-    # A script types faster than a person; throttling has its own unit tests.
-    app = settings.app.model_copy(update={"throttle_per_second": 1000.0})
-    return settings.model_copy(update={"app": app})
+    return unthrottled(settings)
 
 
 @pytest.fixture

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from backend_client.sandbox import SandboxBackend
 from backend_client.sandbox.simulation import Persona
-from backend_client.sandbox.testing import code_from_sms
 from bot.emulator import UserDriver
 from bot.offline import OfflineStack
+from tests.e2e.helpers import last_text
+from tests.sandbox_fixtures import code_sent_to, persona
 
-
-async def persona(sandbox: SandboxBackend, key: str) -> Persona:
-    return next(p for p in await sandbox.personas() if p.key == key)
-
-
-async def code_sent_to(sandbox: SandboxBackend, phone: str) -> str:
-    """The newest one-time code on the owner's phone, read as the owner reads an SMS."""
-    for sms in await sandbox.sms_outbox(phone):  # newest first
-        with contextlib.suppress(ValueError):  # an SMS without a code
-            return code_from_sms(sms.text)
-    raise AssertionError("no code was sent to this phone")
+__all__ = ["code_sent_to", "link_own_card", "link_relative", "new_user", "persona"]
 
 
 async def new_user(stack: OfflineStack, telegram_id: int, name: str, phone: str) -> UserDriver:
@@ -39,3 +28,21 @@ async def link_own_card(user: UserDriver, sandbox: SandboxBackend, me: Persona) 
     await user.send_text(me.policy)
     await user.send_text(f"{me.birth_date:%d.%m.%Y}")
     await user.send_text(await code_sent_to(sandbox, me.phone))
+
+
+async def link_relative(
+    user: UserDriver, sandbox: SandboxBackend, who: Persona, label: str, scope: str
+) -> None:
+    """A relative's card through My people: `scope` is the button ("Appointments only", ...);
+    the owner relays the code from their phone."""
+    await user.press("👨‍👩‍👧 My people")
+    await user.press("➕ A relative's policy")
+    if "📱 Share my phone number" in user.reply_keyboard:
+        await user.press("📱 Share my phone number")
+    await user.send_text(label)
+    await user.send_text(who.policy)
+    await user.send_text(f"{who.birth_date:%d.%m.%Y}")
+    await user.press(scope)
+    await user.press("6 months")
+    await user.send_text(await code_sent_to(sandbox, who.phone))
+    assert f"{label} is now in My people" in last_text(user)

@@ -14,15 +14,14 @@ from backend_client.models import AppointmentStatus, Relation, Requester, Scope
 from backend_client.sandbox import ManualClock, SandboxBackend
 from bot.db.appointments_models import SlotWatch
 from bot.db.models import LinkedPerson, User
-from bot.emulator import UserDriver
-from bot.emulator.models import CallbackAnswer, StoredMessage
 from bot.offline import OfflineStack
 from bot.services.appointments import watches
 from bot.services.appointments.clock import msk_date
 from bot.services.appointments.watches import WatchSpec, run_watch_round
 from handlers.watch_notify import BotSlotHitNotifier
+from tests.e2e.booking import book_a_visit, tap, tap_on, to_confirmation, with_button
 from tests.e2e.helpers import last_text
-from tests.e2e.people import code_sent_to, link_own_card, new_user, persona
+from tests.e2e.people import code_sent_to, link_own_card, link_relative, new_user, persona
 
 pytestmark = [
     pytest.mark.e2e,
@@ -35,49 +34,19 @@ def bot_reads_the_sandbox_clock(stack: OfflineStack, sandbox_clock: ManualClock)
     stack.app.dispatcher["clock"] = sandbox_clock
 
 
-def with_button(user: UserDriver, prefix: str) -> tuple[StoredMessage, list[str]]:
-    """The newest message with buttons whose callback data starts with `prefix`."""
-    for message in reversed(user.messages):
-        found = [
-            str(b.get("callback_data"))
-            for row in message.inline_keyboard
-            for b in row
-            if str(b.get("callback_data", "")).startswith(prefix)
-        ]
-        if found:
-            return message, found
-    raise AssertionError(f"no button {prefix!r}; the user sees:\n{user.describe_buttons()}")
-
-
-async def tap(user: UserDriver, prefix: str, nth: int = 0) -> CallbackAnswer:
-    message, found = with_button(user, prefix)
-    return await user.press_data(message.message_id, found[nth])
-
-
-async def to_confirmation(user: UserDriver, what: str = "ap:s:", who: int | None = None) -> None:
-    await user.press("📅 Book a doctor")
-    if who is not None:
-        await tap(user, "aw:b:", who)
-    await tap(user, what)
-    await tap(user, "ap:d:")
-    await tap(user, "cal:d:")
-    await tap(user, "at:")
-    assert "Check and confirm" in last_text(user)
-
-
 async def visit_ids(sandbox: SandboxBackend, policy: str) -> set[str]:
     return {v.appointment_id for v in await sandbox.appointments_of(policy)}
 
 
 async def test_book_for_myself_and_a_double_tap_books_once(
-    stack: OfflineStack, sandbox: SandboxBackend
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock
 ) -> None:
     oleg = await persona(sandbox, "single")
     user = await new_user(stack, 7001, "Oleg", oleg.phone)
     await link_own_card(user, sandbox, oleg)
     before = await visit_ids(sandbox, oleg.policy)
 
-    await to_confirmation(user)
+    await to_confirmation(user, sandbox, sandbox_clock)
     text = last_text(user)
     for part in ("Doctor:", "Specialty:", "Clinic:", "Address:", "(Moscow time)"):
         assert part in text
@@ -86,7 +55,7 @@ async def test_book_for_myself_and_a_double_tap_books_once(
     second = await user.press_data(message.message_id, confirm)
     await user.wait_idle()
     assert second.text is not None and "Already done" in second.text
-    assert "You are booked" in (message.text or "")  # the confirmation became the result
+    assert "Appointment booked" in (message.text or "")  # the confirmation became the result
     new = (await visit_ids(sandbox, oleg.policy)) - before
     assert len(new) == 1
     [ics] = user.documents
@@ -100,21 +69,14 @@ async def test_book_for_a_relative_by_referral(
     galina = await persona(sandbox, "elderly_mother")
     user = await new_user(stack, 7002, "Anna", anna.phone)
     await link_own_card(user, sandbox, anna)
-    sandbox_clock.advance(seconds=61)
-    await user.press("👨‍👩‍👧 My people")
-    await user.press("➕ A relative's policy")
-    await user.send_text("Mum")
-    await user.send_text(galina.policy)
-    await user.send_text(f"{galina.birth_date:%d.%m.%Y}")
-    await user.press("Appointments only")
-    await user.press("6 months")
-    await user.send_text(await code_sent_to(sandbox, galina.phone))
+    sandbox_clock.advance(seconds=61)  # one code a minute per requester
+    await link_relative(user, sandbox, galina, "Mum", "Appointments only")
     before = await visit_ids(sandbox, galina.policy)
 
-    await to_confirmation(user, "ap:r:", who=1)
+    await to_confirmation(user, sandbox, sandbox_clock, "ap:r:", who=1)
     assert "Patient: Mum" in last_text(user)
     await tap(user, "ab:ok:")
-    assert any("You are booked" in (m.text or "") for m in user.messages[-3:])
+    assert any("Appointment booked" in (m.text or "") for m in user.messages[-3:])
     new = [
         v for v in await sandbox.appointments_of(galina.policy) if v.appointment_id not in before
     ]
@@ -129,7 +91,7 @@ async def test_a_slot_taken_before_confirming_shows_the_fresh_times(
     user = await new_user(stack, 7003, "Oleg", oleg.phone)
     await link_own_card(user, sandbox, oleg)
     before = await visit_ids(sandbox, oleg.policy)
-    await to_confirmation(user)
+    await to_confirmation(user, sandbox, sandbox_clock)
     # Another requester books the very slot on show (their own card, another front end).
     key = StorageKey(bot_id=stack.app.bot.id, chat_id=7003, user_id=7003)
     data = await stack.app.dispatcher.storage.get_data(key)
@@ -150,20 +112,21 @@ async def test_a_slot_taken_before_confirming_shows_the_fresh_times(
     assert (await visit_ids(sandbox, oleg.policy)) == before
 
 
-async def test_reschedule_and_cancel(stack: OfflineStack, sandbox: SandboxBackend) -> None:
+async def test_reschedule_and_cancel(
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock
+) -> None:
     oleg = await persona(sandbox, "single")
     user = await new_user(stack, 7004, "Oleg", oleg.phone)
     await link_own_card(user, sandbox, oleg)
     before = await visit_ids(sandbox, oleg.policy)
-    await to_confirmation(user)
-    await tap(user, "ab:ok:")
+    visit_id = await book_a_visit(user, sandbox, sandbox_clock, oleg.policy)
 
     await user.press("🗓 My appointments")
     assert "Upcoming:" in last_text(user)
-    await tap(user, "av:v:")
+    await tap_on(user, "av:v:", visit_id)  # Oleg has visits of his own
     await user.press("🔁 Reschedule")
     await tap(user, "cal:d:")
-    await tap(user, "at:", 1)
+    await tap(user, "at:")  # the booked time is not free: any time offered is another one
     assert "Move the appointment?" in last_text(user)
     await tap(user, "ab:ok:")
     [moved] = [
@@ -172,7 +135,7 @@ async def test_reschedule_and_cancel(stack: OfflineStack, sandbox: SandboxBacken
     assert moved.previous_starts_at is not None and moved.status is AppointmentStatus.BOOKED
 
     await user.press("🗓 My appointments")
-    await tap(user, "av:v:")
+    await tap_on(user, "av:v:", visit_id)
     await user.press("❌ Cancel the appointment")
     assert "Cancel this appointment?" in last_text(user)
     await user.press("Yes, cancel it")
@@ -217,7 +180,7 @@ async def test_a_watch_fires_when_a_slot_frees_and_auto_books_with_notice(
     assert "A free slot has appeared" in last_text(user)
     await user.press("✅ Book it")
     await user.press("✅ Confirm")
-    assert any("You are booked" in (m.text or "") for m in user.messages[-3:])
+    assert any("Appointment booked" in (m.text or "") for m in user.messages[-3:])
 
     # An auto-booking watch with 2 hours' notice: a slot freed 1 hour ahead is not taken.
     today = msk_date(sandbox_clock())
@@ -261,20 +224,22 @@ async def test_a_watch_fires_when_a_slot_frees_and_auto_books_with_notice(
     assert auto.starts_at - sandbox_clock() >= timedelta(hours=2)
 
 
-async def test_stale_and_forged_buttons(stack: OfflineStack, sandbox: SandboxBackend) -> None:
+async def test_stale_and_forged_buttons(
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock
+) -> None:
     oleg = await persona(sandbox, "single")
     anna = await persona(sandbox, "mother")
     user = await new_user(stack, 7006, "Oleg", oleg.phone)
     await link_own_card(user, sandbox, oleg)
     before = await visit_ids(sandbox, oleg.policy)
-    await to_confirmation(user)
+    await to_confirmation(user, sandbox, sandbox_clock)
     message, [confirm] = with_button(user, "ab:ok:")
     for forged in ("at:42", "ab:ok:0000", "ap:d:d999", "wh:1:book", "aw:b:999"):
         answer = await user.press_data(message.message_id, forged)
         assert answer.show_alert and answer.text
     theirs = [a for a in await sandbox.appointments_of(anna.policy) if a.is_active]
     answer = await user.press_data(message.message_id, f"av:cc:1:{theirs[0].appointment_id}")
-    assert answer.text and "not found" in answer.text
+    assert answer.text and "no longer in the list" in answer.text
     assert all(a.is_active for a in await sandbox.appointments_of(anna.policy) if a in theirs)
     # After /cancel the old confirmation button books nothing.
     await user.send_command("/cancel")

@@ -225,7 +225,9 @@ async def test_clinic_cancels_a_visit_the_manager_is_told_at_once_and_reminders_
     visit_id = await book_a_visit(anna, sandbox, galina.policy, day=1)
     assert await worker.plan() >= 1
     reminders = await outbox(stack, Kind.REMINDER)
-    assert [r.status for r in reminders if r.subject == visit_id] == [Status.PENDING]
+    # One per reminder time still ahead (which depends on the day the visit fell on).
+    planned = [r.status for r in reminders if r.subject == visit_id]
+    assert planned and set(planned) == {Status.PENDING}
 
     # Late in the evening before the visit, inside the default quiet hours (22:00-08:00).
     [visit] = [
@@ -345,7 +347,8 @@ async def test_revoked_access_stops_queued_news_and_old_open_buttons(
     await owner.press("🔑 Who has access")
     [revoke] = [b for b in owner.last_message.buttons if b.startswith("❌ Revoke")]
     await owner.press(revoke)
-    assert "is revoked" in last_text(owner)
+    await owner.press("Yes, revoke")
+    assert "Access revoked" in last_text(owner)
 
     seen = len(anna.messages)
     stats = await worker.deliver()

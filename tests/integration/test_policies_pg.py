@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 
 from backend_client.sandbox import SandboxBackend
 from bot.db.engine import SessionMaker
 from bot.db.models import LinkDraft, LinkedPerson
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 from keyboards.people import PersonAction, PersonCb
-from tests.integration.conftest import TOKEN
+from tests.conftest import unthrottled
+from tests.unit.flow_fixtures import backend, chat_for, clock, sandbox_template
 from tests.unit.policies_support import Chat, persona
-from tests.unit.test_policies_flow import (  # noqa: F401 - fixtures shared with the unit tests
-    backend,
-    chat_for,
-    clock,
-    sandbox_template,
-)
+
+__all__ = ["backend", "chat_for", "clock", "sandbox_template"]
 
 pytestmark = [
     pytest.mark.integration,
@@ -28,20 +23,14 @@ pytestmark = [
 
 
 @pytest.fixture
-def settings(
-    clean_env: None, tmp_path: Path, pg_url: str, redis_url: str, redis_prefix: str
-) -> Settings:
-    return load_settings(
-        database={"database_url": pg_url},
-        redis={"redis_url": redis_url, "redis_prefix": redis_prefix},
-        app={"var_dir": tmp_path / "var", "secret_key": "s" * 40, "throttle_per_second": 1000},
-        telegram={"bot_token": TOKEN},
-    )
+def settings(settings: Settings) -> Settings:
+    """The production-like settings (this run's PostgreSQL and Redis), unthrottled."""
+    return unthrottled(settings)
 
 
 async def test_own_card_and_a_relative_on_postgres(
-    chat_for,  # noqa: F811
-    backend: SandboxBackend,  # noqa: F811
+    chat_for,
+    backend: SandboxBackend,
     sessionmaker: SessionMaker,
 ) -> None:
     anna, galina = await persona(backend, "mother"), await persona(backend, "elderly_mother")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from bot.services import users as users_service
 from bot.services.linking import PURPOSE_LABEL, PURPOSE_POLICY, patient_ref_hash
 from bot.services.notifications.outbox import ClaimedMessage
 from bot.services.notifications.prepare import SendContext
+from tests.sandbox_fixtures import SESSION_NOW, SandboxTemplates, open_sandbox
 
 
 @dataclass
@@ -113,27 +113,11 @@ def as_claimed(row: OutboxMessage) -> ClaimedMessage:
     )
 
 
-@pytest.fixture(scope="session")
-def notify_sandbox_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import asyncio
-
-    path = tmp_path_factory.mktemp("notify-sandbox") / "template.sqlite3"
-
-    async def build() -> None:
-        backend = await SandboxBackend.open(path, seed=42)
-        await backend.aclose()
-
-    asyncio.run(build())
-    return path
-
-
 @pytest.fixture
 async def world(
-    notify_sandbox_template: Path, tmp_path: Path, sessionmaker: SessionMaker, keys: AppKeys
+    sandbox_templates: SandboxTemplates, tmp_path: Path, sessionmaker: SessionMaker, keys: AppKeys
 ) -> AsyncIterator[World]:
-    path = tmp_path / "sandbox.sqlite3"
-    shutil.copy(notify_sandbox_template, path)
     clock = ManualClock(datetime.now(UTC))
-    backend = await SandboxBackend.open(path, seed=42, clock=clock)
-    yield World(backend, clock, sessionmaker, keys)
-    await backend.aclose()
+    template = sandbox_templates(seed=42, now=SESSION_NOW)
+    async with open_sandbox(template, tmp_path, clock) as backend:
+        yield World(backend, clock, sessionmaker, keys)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import User as TgUser
+from sqlalchemy import select
 
 from backend_client.sandbox import ManualClock, SandboxBackend
 from backend_client.sandbox.simulation import Persona
-from backend_client.sandbox.testing import code_from_sms
 from bot.db.engine import SessionMaker
+from bot.db.models import LinkedPerson, User
 from bot.services import users as users_service
 from keyboards.policies import LinkKind, LinkStartCb, ScopeCb, ScopeChoice, TermCb, TermChoice
 from tests.recording_bot import RecordingSession
+from tests.sandbox_fixtures import code_sent_to as last_code
+from tests.sandbox_fixtures import persona
 from tests.updates import callback_update, contact_update, text_update, tg_user
 
 
@@ -29,16 +31,12 @@ async def consenting_user(sessionmaker: SessionMaker, telegram_id: int, first_na
     return TgUser(id=telegram_id, is_bot=False, first_name=first_name, language_code="ru")
 
 
-async def persona(backend: SandboxBackend, key: str) -> Persona:
-    return next(p for p in await backend.personas() if p.key == key)
-
-
-async def last_code(backend: SandboxBackend, phone: str) -> str:
-    """The newest code in the owner's SMS, read as the owner would read their phone."""
-    for sms in await backend.sms_outbox(phone):  # newest first
-        with contextlib.suppress(ValueError):  # an SMS without a code
-            return code_from_sms(sms.text)
-    raise AssertionError("no code was sent to this phone")
+async def people_rows(sessionmaker: SessionMaker, telegram_id: int) -> list[LinkedPerson]:
+    """The user's rows in My people, as the bot keeps them."""
+    async with sessionmaker() as db:
+        user = await db.scalar(select(User).where(User.telegram_id == telegram_id))
+        assert user is not None
+        return list(await db.scalars(select(LinkedPerson).where(LinkedPerson.user_id == user.id)))
 
 
 class Chat:
@@ -113,4 +111,12 @@ def new_user_id(base: int = 5000, _counter: list[int] = [0]) -> int:  # noqa: B0
     return base + _counter[0]
 
 
-__all__ = ["Chat", "consenting_user", "last_code", "new_user_id", "persona", "tg_user"]
+__all__ = [
+    "Chat",
+    "consenting_user",
+    "last_code",
+    "new_user_id",
+    "people_rows",
+    "persona",
+    "tg_user",
+]

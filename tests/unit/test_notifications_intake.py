@@ -22,9 +22,9 @@ from bot.services.notifications.slot_hits import OutboxSlotHitNotifier
 from keyboards.appointments import WatchHitCb
 from keyboards.notifications import notification_keyboard
 from keyboards.records import RecDocCb
-from tests.unit.notify_support import World, as_claimed, notify_sandbox_template, world
+from tests.unit.notify_support import World, as_claimed, world
 
-__all__ = ["notify_sandbox_template", "world"]
+__all__ = ["world"]
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Result.tuples:DeprecationWarning")
 
@@ -122,7 +122,7 @@ async def test_clinic_cancellation_reaches_everyone_managing_visits_urgently(wor
     async with world.sessionmaker() as db:
         decision = await prepare(db, world.context(), as_claimed(cancelled), now=NOON_MOSCOW)
     assert isinstance(decision, Send)
-    assert "Клиника отменила приём" in decision.view.text
+    assert "Поликлиника отменила запись" in decision.view.text
 
 
 async def test_reminders_per_offset_once_and_not_for_a_moved_visit(world: World) -> None:
@@ -263,7 +263,7 @@ async def test_a_found_slot_goes_through_the_outbox_with_the_watch_buttons(world
     async with world.sessionmaker() as db:
         decision = await prepare(db, world.context(), as_claimed(row), now=noon)
     assert isinstance(decision, Send)
-    assert decision.view.text.startswith("🔔 Появился свободный слот (Я):")
+    assert decision.view.text.startswith("🔔 Появилось свободное время (Я):")
     markup = notification_keyboard(decision.view.buttons)
     assert markup is not None
     pressed = [WatchHitCb.unpack(str(b[0].callback_data)) for b in markup.inline_keyboard]

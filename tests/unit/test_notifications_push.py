@@ -19,9 +19,9 @@ from bot.events_endpoint import add_events_route
 from bot.services.notifications.kinds import Kind
 from bot.services.notifications.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from bot.settings import load_settings
-from tests.unit.notify_support import World, notify_sandbox_template, world
+from tests.unit.notify_support import World, world
 
-__all__ = ["notify_sandbox_template", "world"]
+__all__ = ["world"]
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Result.tuples:DeprecationWarning")
 

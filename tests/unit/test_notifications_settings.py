@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,21 +13,17 @@ from sqlalchemy import select
 from bot.db.engine import SessionMaker
 from bot.db.models import User
 from bot.services.notifications.settings import load_prefs
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 from keyboards.notifications import NotifySetCb, SetAction
+from tests.conftest import unthrottled
 from tests.recording_bot import RecordingSession
 from tests.unit.chat import Chat
 from tests.unit.policies_support import consenting_user
 
 
 @pytest.fixture
-def settings(clean_env: None, tmp_path: Path) -> Settings:
-    # A test taps faster than a person: the per-user throttle is not what is tested here.
-    return load_settings(
-        database={"database_url": f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3"},
-        app={"var_dir": tmp_path / "var", "secret_key": "s" * 40, "throttle_per_second": 1000},
-        telegram={"bot_token": "42:TEST_TOKEN_abcdefghijklmnopqrstuvwxyz"},
-    )
+def settings(settings: Settings) -> Settings:
+    return unthrottled(settings)
 
 
 def buttons(request: Any) -> list[str]:
@@ -51,8 +46,8 @@ async def test_switches_quiet_hours_and_reminder_times(
     assert buttons(shown) == [
         "✅ Новые результаты",
         "✅ Напоминания о приёмах",
-        "✅ Изменения приёмов клиникой",
-        "✅ Свободные слоты по моим подпискам",
+        "✅ Перенос и отмена записей поликлиникой",
+        "✅ Свободное время по отслеживаниям",
         "🌙 Тихие часы: 22:00–08:00",
         "⏰ Напоминать до приёма: 1 день, 2 часа",
     ]

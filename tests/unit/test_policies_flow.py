@@ -3,12 +3,8 @@ sandbox backend (its SMS outbox read as the card owner would read their phone)."
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import shutil
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from aiogram import Bot, Dispatcher
@@ -24,83 +20,19 @@ from bot.db.models import LinkDraft, LinkedPerson, PhoneCheck, User
 from bot.keys import AppKeys
 from bot.services import people as people_service
 from bot.services.people import AccessRefused
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 from keyboards.people import AccessAction, AccessCb, PersonAction, PersonCb
 from keyboards.policies import CodeAction, CodeCb, LinkKind, LinkStartCb, ScopeChoice, TermChoice
 from tests.conftest import TEST_KEY
-from tests.recording_bot import RecordingSession
-from tests.unit.policies_support import Chat, consenting_user, last_code, persona
+from tests.unit.flow_fixtures import backend, chat_for, clock, sandbox_template, settings
+from tests.unit.policies_support import Chat, last_code, people_rows, persona
 
-SEED = 7
 KEYS = AppKeys(TEST_KEY)
+
+__all__ = ["backend", "chat_for", "clock", "sandbox_template", "settings"]
 
 # The sandbox (not ours) still calls `Result.tuples()`, deprecated in SQLAlchemy 2.1; reported.
 pytestmark = pytest.mark.filterwarnings("ignore:The Result.tuples:DeprecationWarning")
-
-
-@pytest.fixture(scope="session")
-def sandbox_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Seed once per run (about 2 s); each test gets its own copy of the file."""
-    path = tmp_path_factory.mktemp("sandbox") / "template.sqlite3"
-
-    async def build() -> None:
-        backend = await SandboxBackend.open(path, seed=SEED)
-        await backend.aclose()
-
-    asyncio.run(build())
-    return path
-
-
-@pytest.fixture
-def settings(clean_env: None, tmp_path: Path) -> Settings:
-    # A test types faster than a person: the per-user throttle is not what is tested here.
-    return load_settings(
-        database={"database_url": f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3"},
-        app={"var_dir": tmp_path / "var", "secret_key": "s" * 40, "throttle_per_second": 1000},
-        telegram={"bot_token": "42:TEST_TOKEN_abcdefghijklmnopqrstuvwxyz"},
-    )
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(datetime.now(UTC))
-
-
-@pytest.fixture
-async def backend(
-    sandbox_template: Path, tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[SandboxBackend]:
-    path = tmp_path / "sandbox.sqlite3"
-    shutil.copy(sandbox_template, path)
-    sandbox = await SandboxBackend.open(path, seed=SEED, clock=clock)
-    # The bot and the backend read one clock, so "the grant expired" is the same minute for both.
-    for module in ("bot.services.people", "bot.services.linking", "handlers.policies"):
-        monkeypatch.setattr(f"{module}.utcnow", clock)
-    yield sandbox
-    await sandbox.aclose()
-
-
-@pytest.fixture
-def chat_for(
-    dispatcher: Dispatcher,
-    bot_and_session: tuple[Bot, RecordingSession],
-    sessionmaker: SessionMaker,
-    clock: ManualClock,
-):
-    bot, rec = bot_and_session
-
-    async def make(telegram_id: int, first_name: str = "Иван") -> Chat:
-        user = await consenting_user(sessionmaker, telegram_id, first_name)
-        return Chat(dispatcher, bot, rec, user, clock)
-
-    return make
-
-
-async def people_rows(sessionmaker: SessionMaker, telegram_id: int) -> list[LinkedPerson]:
-    async with sessionmaker() as db:
-        user = await db.scalar(select(User).where(User.telegram_id == telegram_id))
-        assert user is not None
-        return list(await db.scalars(select(LinkedPerson).where(LinkedPerson.user_id == user.id)))
 
 
 async def fsm_data(dispatcher: Dispatcher, bot: Bot, telegram_id: int) -> dict[str, object]:
@@ -437,6 +369,8 @@ async def test_owner_is_alerted_and_revokes(
     assert "1 из 5" in owner.said()
 
     await owner.press(revoke_data)
+    ref = AccessCb.unpack(revoke_data).ref
+    await owner.press(AccessCb(action=AccessAction.REVOKE_CONFIRM, ref=ref).pack())
     assert "отозван" in owner.said()
     await owner.text("🔑 У кого есть доступ")
     assert "Ни у кого, кроме вас" in owner.said()

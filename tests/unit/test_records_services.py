@@ -148,12 +148,12 @@ def test_lab_rows_mark_out_of_range_values_with_units_and_reference() -> None:
     low = lab_row(result(value=3.1, ref_low=3.5, ref_high=5.1), LABELS, "ru")
     normal = lab_row(result(value=5.0, ref_low=3.9, ref_high=6.1), LABELS, "ru")
     text = lab_row(result(value=None, text_value="отрицательно"), LABELS, "ru")
-    assert high.startswith("↑") and "<b>7,2 ↑</b> ммоль/л" in high and "норма 3,9–6,1" in high
-    assert low.startswith("↓") and "3,1 ↓" in low
+    assert "<b>7,2 ммоль/л</b> ↑" in high and high.count("↑") == 1 and "норма 3,9–6,1" in high
+    assert "ммоль/л</b> ↓" in low
     assert normal.startswith("•") and "↑" not in normal and "↓" not in normal
     assert "отрицательно" in text
     english = lab_row(result(value=7.25, ref_low=3.9, ref_high=6.1), LABELS, "en")
-    assert "7.25 ↑" in english
+    assert "<b>7.25 ммоль/л</b> ↑" in english
 
 
 def test_the_backend_flag_wins_and_interpretation_is_shown() -> None:

@@ -11,8 +11,18 @@ from __future__ import annotations
 import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
+from backend_client.errors import (
+    AccessDenied,
+    BackendError,
+    BackendUnavailable,
+    InvalidRequest,
+    NotFound,
+    RateLimited,
+    SlotTaken,
+)
 from backend_client.models import Appointment, Doctor, Referral, Slot, Specialty
 from backend_client.protocol import RecordsBackend
 from bot.services.appointments import calendar
@@ -101,11 +111,23 @@ async def what_to_book(backend: RecordsBackend, grant_id: str, requester_id: str
     )
 
 
+class ReferralGone(NotFound):
+    """The draft's referral is no longer active: used by a booking (perhaps another person's
+    acting for the same patient), expired or closed. A `NotFound`, so code that treats an unknown
+    id as gone keeps working."""
+
+
 async def doctors(
     backend: RecordsBackend, grant_id: str, requester_id: str, draft: BookingDraft
 ) -> list[Doctor]:
+    """Raises `ReferralGone` when the draft's referral can no longer be used."""
     if draft.referral_id is not None:
-        found = await backend.list_doctors(grant_id, requester_id, referral_id=draft.referral_id)
+        try:
+            found = await backend.list_doctors(
+                grant_id, requester_id, referral_id=draft.referral_id
+            )
+        except NotFound as error:
+            raise ReferralGone("referral no longer active") from error
     else:
         found = await backend.list_doctors(
             grant_id, requester_id, specialty_code=draft.specialty_code
@@ -181,3 +203,95 @@ async def commit(
             grant_id, requester_id, draft.appointment_id, draft.slot_id, key
         )
     return await backend.book(grant_id, requester_id, draft.slot_id, key, draft.referral_id)
+
+
+class Failure(StrEnum):
+    """Why a booking, a move or a cancellation did not happen, in words a person can act on."""
+
+    SLOT_TAKEN = "slot_taken"
+    """Someone was faster, or the time has passed: choose another time."""
+    REFERRAL_GONE = "referral_gone"
+    """The referral was used (perhaps by another person acting for the patient) or closed."""
+    REFERRAL_MISMATCH = "referral_mismatch"
+    """The referral is for another specialty than the chosen doctor's."""
+    REFERRAL_REQUIRED = "referral_required"
+    """This specialty is booked with a referral only."""
+    NOT_ALLOWED = "not_allowed"
+    """The specialty does not see this patient (a child at a therapist, and the like)."""
+    OTHER_SPECIALTY = "other_specialty"
+    """A visit moves only to a doctor of the same specialty."""
+    VISIT_GONE = "visit_gone"
+    """The appointment is no longer this patient's (unknown to the backend now)."""
+    VISIT_FIXED = "visit_fixed"
+    """The appointment is cancelled or past: it cannot be changed any more."""
+    NO_ACCESS = "no_access"
+    """The grant no longer allows appointments."""
+    UNAVAILABLE = "unavailable"
+    """The backend did not answer; nothing is lost, the same request may be repeated."""
+    RETRY = "retry"
+    """The request was refused for a reason of its own (a stale confirmation): start the step
+    again."""
+
+
+def failure_of(error: BackendError) -> Failure:
+    """The failure an error of book, reschedule or cancel stands for, without asking the
+    backend anything more (see `explain` for the cases a second look settles)."""
+    if isinstance(error, SlotTaken):
+        return Failure.SLOT_TAKEN
+    if isinstance(error, ReferralGone):
+        return Failure.REFERRAL_GONE
+    if isinstance(error, BackendUnavailable | RateLimited):
+        return Failure.UNAVAILABLE  # nothing changed; the same request may come again later
+    if isinstance(error, AccessDenied):
+        if error.reason == AccessDenied.REASON_REFERRAL_REQUIRED:
+            return Failure.REFERRAL_REQUIRED
+        return Failure.NO_ACCESS
+    if isinstance(error, InvalidRequest):
+        return {
+            "appointment_id": Failure.VISIT_FIXED,
+            "referral_id": Failure.REFERRAL_MISMATCH,
+            "slot_id": Failure.NOT_ALLOWED,
+            "new_slot_id": Failure.OTHER_SPECIALTY,
+        }.get(error.field, Failure.RETRY)
+    if isinstance(error, NotFound):
+        return Failure.SLOT_TAKEN  # the slot itself is gone: the day's times as they are now
+    return Failure.RETRY
+
+
+async def explain(
+    backend: RecordsBackend,
+    grant_id: str,
+    requester_id: str,
+    draft: BookingDraft,
+    error: BackendError,
+) -> Failure:
+    """Why `commit` failed. A `NotFound` names no id, so the referral (when booking with one) and
+    the visit (when moving) are looked at again: which of them is gone decides the answer."""
+    failure = failure_of(error)
+    if not isinstance(error, NotFound) or isinstance(error, ReferralGone):
+        return failure
+    try:
+        if draft.mode == Mode.MOVE and draft.appointment_id is not None:
+            try:
+                await backend.get_appointment(grant_id, requester_id, draft.appointment_id)
+            except NotFound:
+                return Failure.VISIT_GONE
+        elif draft.referral_id is not None:
+            active = await backend.list_referrals(grant_id, requester_id)
+            if all(r.referral_id != draft.referral_id for r in active):
+                return Failure.REFERRAL_GONE
+    except BackendError as second:  # the second look failed: say what that failure means
+        return failure_of(second)
+    return failure
+
+
+async def cancel(
+    backend: RecordsBackend, grant_id: str, requester_id: str, appointment_id: str
+) -> Appointment | Failure:
+    """Cancel a visit; the failure in words when the backend refuses."""
+    try:
+        return await backend.cancel_appointment(grant_id, requester_id, appointment_id)
+    except NotFound:
+        return Failure.VISIT_GONE
+    except BackendError as error:
+        return failure_of(error)

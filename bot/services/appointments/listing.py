@@ -24,6 +24,10 @@ async def visits(
 ) -> Visits:
     upcoming = await backend.list_appointments(grant_id, requester_id, upcoming=True)
     past = await backend.list_appointments(grant_id, requester_id, upcoming=False)
+    # The order is ours to keep whatever a backend sends: the soonest visit first, then the
+    # newest of the past (and cancelled) ones first.
+    upcoming = sorted(upcoming, key=lambda v: v.starts_at)
+    past = sorted(past, key=lambda v: v.starts_at, reverse=True)
     return Visits(upcoming, past[:past_limit])
 
 

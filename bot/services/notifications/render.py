@@ -15,6 +15,7 @@ from typing import Protocol
 from babel.dates import format_datetime
 
 from backend_client.models import Section
+from bot.db.base import utcnow
 from bot.services.notifications.quiet_hours import MOSCOW
 
 
@@ -61,7 +62,10 @@ class Renderer:
         return self._catalog.gettext(message, locale=self.locale)
 
     def when(self, moment: datetime) -> str:
-        return format_datetime(moment, "d MMMM, HH:mm", tzinfo=MOSCOW, locale=self.locale)
+        """ "24 November, 10:20"; with the year when it is not this (Moscow) year."""
+        this_year = utcnow().astimezone(MOSCOW).year == moment.astimezone(MOSCOW).year
+        pattern = "d MMMM, HH:mm" if this_year else "d MMMM y, HH:mm"
+        return format_datetime(moment, pattern, tzinfo=MOSCOW, locale=self.locale)
 
     def result_ready(
         self, label: str, person_id: int, entry_id: str, section: str | None

@@ -14,11 +14,12 @@ from fpdf.outline import OutlineSection
 from backend_client.models import AnalyteResult, Document
 from bot.services.records.view import (
     day_text,
+    extra_interpretation,
     mark,
     moment_text,
-    number_text,
     reference_text,
     short_day_text,
+    value_text,
 )
 
 _FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
@@ -93,15 +94,13 @@ def _fitting(pdf: FPDF, word: str, room: float) -> int:
 
 def _lab_line(result: AnalyteResult, labels: PdfLabels, locale: str) -> str:
     sign = mark(result)
-    value = number_text(result.value, locale) if result.value is not None else result.text_value
-    line = f"{sign or '•'} {result.name}: {value or '—'}{' ' + sign if sign else ''}"
-    if result.unit:
-        line += f" {result.unit}"
+    line = f"• {result.name}: {value_text(result, locale)}{' ' + sign if sign else ''}"
     reference = reference_text(result, locale)
     if reference:
         line += f" ({labels.reference} {reference})"
-    if result.interpretation:
-        line += f" — {result.interpretation}"
+    extra = extra_interpretation(result)
+    if extra:
+        line += f" — {extra}"
     return line
 
 

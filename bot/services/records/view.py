@@ -32,6 +32,10 @@ class DocumentLabels:
     performed: str
     reference: str
     out_of_range_note: str
+    """The legend of the marks, one line: "↑ above, ↓ below the reference range"."""
+    disclaimer: str = ""
+    """A short word that the doctor interprets results; left out when the document has a text
+    of its own (the lab's note says it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,23 +97,60 @@ def reference_text(result: AnalyteResult, locale: str) -> str:
     return ""
 
 
-def lab_row(result: AnalyteResult, labels: DocumentLabels, locale: str) -> str:
-    """One analyte on one line: mark, name, value with unit, reference, interpretation."""
-    sign = mark(result)
+# Interpretations that only say what the mark says; shown once, as the mark.
+_RESTATING = {
+    "выше референсного интервала",
+    "ниже референсного интервала",
+    "выше нормы",
+    "ниже нормы",
+    "повышено",
+    "понижено",
+    "повышен",
+    "понижен",
+    "above the reference range",
+    "below the reference range",
+    "above reference range",
+    "below reference range",
+    "above normal",
+    "below normal",
+    "high",
+    "low",
+}
+
+
+def extra_interpretation(result: AnalyteResult) -> str | None:
+    """The backend's interpretation when it adds to the mark (not "above the reference range"
+    under an ↑)."""
+    words = (result.interpretation or "").strip()
+    if not words:
+        return None
+    if mark(result) and words.lower().rstrip(".!").strip() in _RESTATING:
+        return None
+    return words
+
+
+def value_text(result: AnalyteResult, locale: str) -> str:
+    """The value with its unit ("6,7 %"), or the qualitative result."""
     if result.value is not None:
         value = number_text(result.value, locale)
     else:
         value = result.text_value or "—"
-    line = "{bullet} {name}: <b>{value}</b>".format(
-        bullet=sign or "•", name=esc(result.name), value=esc(value + (f" {sign}" if sign else ""))
-    )
-    if result.unit:
-        line += " " + esc(result.unit)
+    return f"{value} {result.unit}" if result.unit else value
+
+
+def lab_row(result: AnalyteResult, labels: DocumentLabels, locale: str) -> str:
+    """One analyte on one line: name, value with unit, then the mark once, the reference, and
+    an interpretation that says more than the mark."""
+    sign = mark(result)
+    line = f"• {esc(result.name)}: <b>{esc(value_text(result, locale))}</b>"
+    if sign:
+        line += f" {sign}"
     reference = reference_text(result, locale)
     if reference:
         line += f" <i>({esc(labels.reference)} {esc(reference)})</i>"
-    if result.interpretation:
-        line += "\n    " + esc(result.interpretation)
+    extra = extra_interpretation(result)
+    if extra:
+        line += "\n    " + esc(extra)
     return line
 
 
@@ -135,7 +176,10 @@ def document_html(doc: Document, labels: DocumentLabels, locale: str) -> str:
     parts += [f"<b>{esc(f.label)}</b>\n{esc(f.value)}" for f in doc.fields]
     parts += [lab_table(panel, labels, locale) for panel in doc.panels]
     if any(mark(r) for panel in doc.panels for r in panel.results):
-        parts.append(f"<i>{esc(labels.out_of_range_note)}</i>")
+        note = labels.out_of_range_note
+        if labels.disclaimer and not doc.text:
+            note += " " + labels.disclaimer
+        parts.append(f"<i>{esc(note)}</i>")
     if doc.text:
         parts.append(esc(doc.text))
     return "\n\n".join(parts)

@@ -4,6 +4,7 @@ sandbox (one ManualClock for the bot and the backend)."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from aiogram import Bot, Dispatcher
@@ -18,16 +19,25 @@ from tests.unit.appointments.support import (
     VISITS,
     alerts_since,
     data_of,
+    doctor_with_free_time,
     fsm,
     outsider_grant,
     people_rows,
     screen,
     tap,
+    tap_on,
+    to_calendar,
+    to_confirmation,
 )
 from tests.unit.policies_support import Chat, persona
 from tests.unit.records_support import buttons, file_bytes
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Result.tuples:DeprecationWarning")
+
+
+def today_marked(calendar: Any) -> bool:
+    """Today's cell is marked with brackets: "[28]"."""
+    return any(text.startswith("[") for text, _d in buttons(calendar))
 
 
 async def visit_ids(backend: SandboxBackend, policy: str) -> set[str]:
@@ -37,16 +47,6 @@ async def visit_ids(backend: SandboxBackend, policy: str) -> set[str]:
 async def new_visits(backend: SandboxBackend, policy: str, before: set[str]) -> list[Appointment]:
     """Visits made since `before` (the personas come with a history of their own)."""
     return [v for v in await backend.appointments_of(policy) if v.appointment_id not in before]
-
-
-async def to_confirmation(me: Chat, specialty_prefix: str = "ap:s:") -> None:
-    """Menu → the first specialty (or referral) → the first doctor → the first free day → the
-    first time: the confirmation screen."""
-    await me.text(BOOK)
-    await tap(me, specialty_prefix)
-    await tap(me, "ap:d:")
-    await tap(me, "cal:d:")
-    await tap(me, "at:")
 
 
 # --- booking for myself ---------------------------------------------------------------------
@@ -66,11 +66,13 @@ async def test_book_for_myself_with_calendar_confirmation_and_ics(
     assert "Терапевт" in [text for text, _d in buttons(choices)]
     await tap(me, "ap:s:")
     assert all(" — " in text for text, d in buttons(screen(me)) if d.startswith("ap:d:"))
-    await tap(me, "ap:d:")
+    await to_calendar(me, backend)
     calendar = screen(me)
     assert "Выберите день" in calendar.text and "Адрес:" in calendar.text
-    labels = [text for text, _d in buttons(calendar)]
-    assert any(text.startswith("[") for text in labels)  # today is marked
+    if not today_marked(calendar):  # the first free day is next month: look back at this one
+        await tap(me, "cal:m:")
+        assert today_marked(screen(me))
+        await tap(me, "cal:m:")
     await tap(me, "cal:d:")
     assert "выберите время" in screen(me).text
     await tap(me, "at:")
@@ -87,7 +89,7 @@ async def test_book_for_myself_with_calendar_confirmation_and_ics(
         assert part in confirm.text, part
 
     await tap(me, "ab:ok:")
-    assert "Вы записаны" in me.last_request("editMessageText").text
+    assert "Запись создана" in me.last_request("editMessageText").text
     [visit] = await new_visits(backend, oleg.policy, before)
     assert visit.status is AppointmentStatus.BOOKED
     sent = me.last_request("sendDocument")
@@ -103,7 +105,7 @@ async def test_double_tap_on_confirm_books_once(chat_for, backend: SandboxBacken
     me: Chat = await chat_for(6002, "Олег")
     await me.link_own(backend, oleg)
     before = await visit_ids(backend, oleg.policy)
-    await to_confirmation(me)
+    await to_confirmation(me, backend)
     confirm = data_of(screen(me), "ab:ok:")
     since = len(me.rec.requests)
     await asyncio.gather(me.press(confirm), me.press(confirm))
@@ -122,7 +124,7 @@ async def test_slot_taken_between_times_and_confirm_shows_fresh_times(
     me: Chat = await chat_for(6003, "Олег")
     await me.link_own(backend, oleg)
     before = await visit_ids(backend, oleg.policy)
-    await to_confirmation(me)
+    await to_confirmation(me, backend)
     taken = (await fsm(dispatcher, bot_and_session[0], 6003))["booking"]["slot_id"]
     me.clock.advance(seconds=61)
     grant = await outsider_grant(backend, father, "outsider-1")
@@ -142,7 +144,7 @@ async def test_forged_and_stale_buttons_book_nothing(chat_for, backend: SandboxB
     me: Chat = await chat_for(6004, "Олег")
     await me.link_own(backend, oleg)
     before = await visit_ids(backend, oleg.policy)
-    await to_confirmation(me)
+    await to_confirmation(me, backend)
     since = len(me.rec.requests)
     await me.press("at:57")  # a time never offered
     await me.press("ab:ok:forgedtoken")  # a confirmation never shown
@@ -163,7 +165,7 @@ async def test_a_stranger_cannot_use_my_draft_or_my_person(
     await me.link_own(backend, oleg)
     stranger: Chat = await chat_for(6009, "Чужой")
     [mine] = await people_rows(sessionmaker, 6008)
-    await to_confirmation(me)
+    await to_confirmation(me, backend)
     since = len(stranger.rec.requests)
     await stranger.press(f"aw:b:{mine.id}")  # my person's row id
     await stranger.press("at:0")  # a time offered to me, not to them
@@ -190,10 +192,7 @@ async def test_book_for_a_relative_by_referral_with_appointments_scope(
     await tap(me, "aw:b:", 1)  # the relative (own card first)
     assert "Пациент: Мама" in screen(me).text
     assert any("Направление" in text for text, _d in buttons(screen(me)))
-    await tap(me, "ap:r:")
-    await tap(me, "ap:d:")
-    await tap(me, "cal:d:")
-    await tap(me, "at:")
+    await to_confirmation(me, backend, "ap:r:", who=1)
     assert "Пациент: Мама" in screen(me).text
     await tap(me, "ab:ok:")
     [visit] = await new_visits(backend, galina.policy, before)
@@ -210,17 +209,17 @@ async def test_reschedule_then_cancel_from_my_appointments(
     me: Chat = await chat_for(6006, "Олег")
     await me.link_own(backend, oleg)
     before = await visit_ids(backend, oleg.policy)
-    await to_confirmation(me)
+    await to_confirmation(me, backend)
     await tap(me, "ab:ok:")
     [first] = await new_visits(backend, oleg.policy, before)
 
     await me.text(VISITS)
     assert "Предстоящие" in screen(me).text
-    await tap(me, "av:v:")
+    await tap_on(me, "av:v:", first.appointment_id)  # the persona has visits of their own
     assert "🔁 Перенести" in [text for text, _d in buttons(screen(me))]
     await tap(me, "av:m:")
     await tap(me, "cal:d:")
-    await tap(me, "at:", 1)  # another time than the first
+    await tap(me, "at:")  # the booked time is not free: any time offered is another one
     assert "Перенести запись?" in screen(me).text
     await tap(me, "ab:ok:")
     assert "Запись перенесена" in me.last_request("editMessageText").text
@@ -229,7 +228,7 @@ async def test_reschedule_then_cancel_from_my_appointments(
     assert moved.starts_at != first.starts_at and moved.previous_starts_at == first.starts_at
 
     await me.text(VISITS)
-    await tap(me, "av:v:")
+    await tap_on(me, "av:v:", first.appointment_id)
     await tap(me, "av:c:")
     assert "Отменить эту запись?" in screen(me).text
     confirm = data_of(screen(me), "av:cc:")
@@ -267,20 +266,16 @@ async def test_reschedule_to_another_doctor_of_the_same_specialty(
     me: Chat = await chat_for(6010, "Олег")
     await me.link_own(backend, oleg)
     before = await visit_ids(backend, oleg.policy)
-    await me.text(BOOK)
-    await me.press("ap:s:therapist")
-    await tap(me, "ap:d:")
-    await tap(me, "cal:d:")
-    await tap(me, "at:")
+    await to_confirmation(me, backend, "ap:s:therapist")
     await tap(me, "ab:ok:")
     [first] = await new_visits(backend, oleg.policy, before)
 
     await me.text(VISITS)
-    await tap(me, "av:v:")
+    await tap_on(me, "av:v:", first.appointment_id)
     await tap(me, "av:m:")
     await tap(me, "ab:od")
-    doctors = [d for _t, d in buttons(screen(me)) if d.startswith("ap:d:")]
-    other = next(d for d in doctors if not d.endswith(first.doctor.doctor_id))
+    other = await doctor_with_free_time(me, backend, but_not=first.doctor.doctor_id)
+    assert other is not None, "no other therapist has a free time"
     await me.press(other)
     await tap(me, "cal:d:")
     await tap(me, "at:")

@@ -75,6 +75,30 @@ def test_a_month_outside_the_window_is_clamped_into_it() -> None:
     assert (view.year, view.month) == (2026, 12)
 
 
+def test_the_window_across_new_year_and_a_short_february() -> None:
+    # 31 December: the window runs into January of the next year; nothing free on the 31st,
+    # so the calendar opens on January, and goes back to December only.
+    eve = date(2026, 12, 31)
+    counts = calendar.free_by_day([slot("s1", msk(date(2027, 1, 4), 9))])
+    assert calendar.first_bookable_month(eve, counts) == (2027, 1)
+    january = calendar.month_view(eve, counts, 2027, 1)
+    assert january.prev_month == (2026, 12) and january.next_month is None
+    days = {d.day: d for week in january.weeks for d in week if d is not None}
+    assert days[date(2027, 1, 4)].state == DayState.FREE
+    assert days[date(2027, 1, 13)].state == DayState.FULL  # the window's last day
+    assert days[date(2027, 1, 14)].state == DayState.OUTSIDE
+    december = calendar.month_view(eve, counts, 2026, 12)
+    assert december.next_month == (2027, 1) and december.prev_month is None
+    [today] = [d for week in december.weeks for d in week if d is not None and d.is_today]
+    assert today.day == eve and today.state == DayState.FULL
+    # 28 February of a common year: the next day is 1 March.
+    feb = date(2027, 2, 28)
+    march = calendar.month_view(feb, {date(2027, 3, 1): 1}, 2027, 3)
+    assert march.prev_month == (2027, 2)
+    assert calendar.is_bookable(feb, {date(2027, 3, 1): 1}, date(2027, 3, 1))
+    assert not calendar.is_bookable(feb, {date(2027, 3, 14): 1}, date(2027, 3, 14))
+
+
 def test_slots_of_a_day_in_moscow_time() -> None:
     late = slot("late", msk(TODAY, 23, 30))  # 20:30 UTC, still "today" in Moscow
     early = slot("early", msk(TODAY + timedelta(days=1), 0, 30))  # 21:30 UTC the same day

@@ -109,15 +109,15 @@ async def test_a_watch_set_up_in_the_bot_fires_on_a_freed_slot_and_books_with_on
     assert "Какой врач подойдёт?" in screen(me).text
     for step in ("ws:t:doc", "ws:r:14", "ws:h:any", "ws:d:all", "ws:m:tell"):
         await tap(me, step)
-    assert "Слежение включено" in me.last_request("editMessageText").text
-    assert "Слежение за талонами" in me.last_request("editMessageText").text
+    assert "Отслеживание включено" in me.last_request("editMessageText").text
+    assert "Отслеживание свободного времени" in me.last_request("editMessageText").text
 
     [taken, *_rest] = await backend.taken_slots(doctor_id)
     slot = await freed(backend, doctor_id, taken, clock)
     stats = await round_(sessionmaker, backend, keys, tell, clock)
     assert stats.hits == 1
     told = me.last_request("sendMessage")
-    assert told.chat_id == 6101 and "Появился свободный талон" in told.text
+    assert told.chat_id == 6101 and "Появилось свободное время" in told.text
     assert told.protect_content
     book_it = data_of(told, "wh:")
     assert book_it.endswith(":book")
@@ -190,7 +190,7 @@ async def test_auto_booking_skips_slots_within_the_minimum_notice(
     assert visit.starts_at - clock() >= timedelta(hours=2)
     assert visit.slot_id != soon.slot_id
     told = me.last_request("sendMessage")
-    assert "Слежение записало вас к врачу" in told.text
+    assert "Отслеживание создало запись к врачу" in told.text
     assert not [d for _t, d in buttons(told) if d.startswith("wh:")]  # nothing left to tap
 
 
@@ -263,7 +263,7 @@ async def test_watch_list_stop_and_limit(
     assert "Терапевт, любой врач" in listing.text and "максимум" in listing.text
     assert not [d for _t, d in buttons(listing) if d == "wt:n:0"]
     await tap(me, "wt:s:")
-    assert "Слежение остановлено" in me.last_request("editMessageText").text
+    assert "Отслеживание остановлено" in me.last_request("editMessageText").text
     # A stale stop button, and a hit id that is not mine.
     since = len(me.rec.requests)
     await me.press(data_of(listing, "wt:s:"))

@@ -1,0 +1,480 @@
+"""QA findings on appointments, through the real dispatcher against a real sandbox (one
+ManualClock for both) and on the texts alone: honest answers to every refusal at confirm,
+reschedule and cancel; dates with their year; the patient named when acting for someone else;
+English specialty names; the header and the old time on the booking and rescheduling screens."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from aiogram import Bot, Dispatcher
+
+from backend_client.errors import (
+    AccessDenied,
+    BackendUnavailable,
+    InvalidRequest,
+    NotFound,
+    RateLimited,
+    SlotTaken,
+)
+from backend_client.models import (
+    Appointment,
+    AppointmentStatus,
+    Clinic,
+    Doctor,
+    Specialty,
+)
+from backend_client.sandbox import ManualClock, SandboxBackend
+from bot.db.engine import SessionMaker
+from bot.factory import create_dispatcher
+from bot.i18n import create_i18n
+from bot.keys import AppKeys
+from bot.services.appointments import booking, listing
+from bot.services.appointments.booking import Failure, ReferralGone
+from bot.services.appointments.clock import msk_date
+from bot.settings import Settings
+from handlers.appointment_texts import (
+    doctor_lines,
+    failure_text,
+    past_line,
+    short_when,
+    status_text,
+    visit_line,
+)
+from keyboards.policies import ScopeChoice
+from tests.recording_bot import RecordingSession
+from tests.sandbox_fixtures import free_times
+from tests.unit.appointments.support import (
+    BOOK,
+    VISITS,
+    alerts_since,
+    data_of,
+    fsm,
+    outsider_grant,
+    screen,
+    tap,
+    tap_on,
+    to_calendar,
+    to_confirmation,
+)
+from tests.unit.flow_fixtures import backend, chat_for, clock, sandbox_template, settings
+from tests.unit.policies_support import Chat, people_rows, persona
+from tests.unit.records_support import buttons
+
+__all__ = ["backend", "chat_for", "clock", "sandbox_template", "settings"]
+
+pytestmark = pytest.mark.filterwarnings("ignore:The Result.tuples:DeprecationWarning")
+
+I18N = create_i18n()
+
+
+@pytest.fixture
+def dispatcher(
+    settings: Settings,
+    backend: SandboxBackend,
+    sessionmaker: SessionMaker,
+    keys: AppKeys,
+    clock: ManualClock,
+) -> Dispatcher:
+    return create_dispatcher(settings, backend, sessionmaker, keys, clock=clock)
+
+
+def in_locale(locale: str, call: Any) -> Any:
+    with I18N.context(), I18N.use_locale(locale):
+        return call()
+
+
+def a_visit(
+    starts_at: datetime, status: AppointmentStatus = AppointmentStatus.COMPLETED
+) -> Appointment:
+    return Appointment(
+        appointment_id="a1",
+        patient_id="p1",
+        doctor=Doctor(
+            doctor_id="d1",
+            full_name="Киселёва Анна Владимировна",
+            specialty=Specialty(code="cardiologist", name="Кардиолог", needs_referral=True),
+            clinic=Clinic(clinic_id="c1", name="ГП № 1", address="ул. Ленина, 1"),
+            cabinet="335",
+        ),
+        slot_id="s1",
+        starts_at=starts_at,
+        duration_min=20,
+        status=status,
+    )
+
+
+# --- texts ----------------------------------------------------------------------------------
+
+
+def test_a_date_outside_this_year_carries_its_year() -> None:
+    today = date(2026, 11, 23)
+    this_year = datetime(2026, 8, 20, 7, 45, tzinfo=UTC)
+    last_year = datetime(2025, 10, 20, 7, 30, tzinfo=UTC)
+    assert in_locale("ru", lambda: short_when(this_year, today)) == "20 авг., 10:45"
+    assert in_locale("ru", lambda: short_when(last_year, today)) == "20 окт. 2025, 10:30"
+    line = in_locale("ru", lambda: past_line(a_visit(last_year), today))
+    assert line.startswith("20 окт. 2025, 10:30 — Кардиолог") and line.endswith("(состоялась)")
+    # New Year's Eve in Moscow is already the next year there.
+    eve = datetime(2026, 12, 31, 22, 0, tzinfo=UTC)
+    assert "2027" in in_locale("ru", lambda: short_when(eve, today))
+
+
+def test_status_words_agree_with_zapis() -> None:
+    words = {s: in_locale("ru", lambda s=s: status_text(s)) for s in AppointmentStatus}
+    assert words[AppointmentStatus.BOOKED] == "активна"
+    assert words[AppointmentStatus.CANCELLED] == "отменена"
+    assert words[AppointmentStatus.COMPLETED] == "состоялась"
+    assert words[AppointmentStatus.CANCELLED_BY_CLINIC] == "отменена поликлиникой"
+
+
+def test_english_names_the_specialty_and_the_room() -> None:
+    visit = a_visit(datetime(2026, 12, 1, 7, 0, tzinfo=UTC))
+    english = in_locale("en", lambda: "\n".join(doctor_lines(visit.doctor)))
+    assert "Specialty: Cardiologist" in english and "Room: 335" in english
+    assert "Кардиолог" not in english
+    russian = in_locale("ru", lambda: "\n".join(doctor_lines(visit.doctor)))
+    assert "Специальность: Кардиолог" in russian and "Кабинет: 335" in russian
+    # A code the bot does not know keeps the backend's name.
+    other = visit.doctor.specialty.model_copy(update={"code": "allergist", "name": "Аллерголог"})
+    line = in_locale(
+        "en",
+        lambda: visit_line(
+            visit.model_copy(
+                update={"doctor": visit.doctor.model_copy(update={"specialty": other})}
+            ),
+            date(2026, 11, 23),
+        ),
+    )
+    assert "Аллерголог" in line
+
+
+def test_every_failure_has_its_own_short_answer() -> None:
+    texts = {f: in_locale("ru", lambda f=f: failure_text(f)) for f in Failure}
+    assert len(set(texts.values())) == len(Failure)
+    assert all(len(t) <= 200 for t in texts.values())  # a Telegram alert
+    assert texts[Failure.REFERRAL_GONE] == (
+        "Это направление уже использовано (или закрыто) — выберите другое направление или "
+        "специальность."
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "failure"),
+    [
+        (SlotTaken(), Failure.SLOT_TAKEN),
+        (ReferralGone(), Failure.REFERRAL_GONE),
+        (BackendUnavailable(), Failure.UNAVAILABLE),
+        (RateLimited(30), Failure.UNAVAILABLE),
+        (AccessDenied(reason=AccessDenied.REASON_REFERRAL_REQUIRED), Failure.REFERRAL_REQUIRED),
+        (AccessDenied(reason=AccessDenied.REASON_GRANT_INACTIVE), Failure.NO_ACCESS),
+        (AccessDenied(reason=AccessDenied.REASON_SCOPE), Failure.NO_ACCESS),
+        (InvalidRequest("appointment_id"), Failure.VISIT_FIXED),
+        (InvalidRequest("referral_id"), Failure.REFERRAL_MISMATCH),
+        (InvalidRequest("slot_id"), Failure.NOT_ALLOWED),
+        (InvalidRequest("new_slot_id"), Failure.OTHER_SPECIALTY),
+        (InvalidRequest("idempotency_key"), Failure.RETRY),
+        (NotFound(), Failure.SLOT_TAKEN),
+    ],
+)
+def test_each_backend_error_of_book_move_cancel_means_something(
+    error: Exception, failure: Failure
+) -> None:
+    assert booking.failure_of(error) is failure  # type: ignore[arg-type]
+
+
+class _Listed:
+    """A backend that lists visits in an order of its own."""
+
+    def __init__(self, visits: list[Appointment]) -> None:
+        self.visits = visits
+
+    async def list_appointments(self, grant_id: str, requester_id: str, *, upcoming: bool) -> Any:
+        return [v for v in self.visits if (v.status is AppointmentStatus.BOOKED) == upcoming]
+
+
+async def test_the_list_is_soonest_first_then_newest_past_first() -> None:
+    at = [datetime(2026, m, 1, 7, 0, tzinfo=UTC) for m in (12, 11, 1)] + [
+        datetime(2025, 10, 20, 7, 0, tzinfo=UTC),
+        datetime(2026, 8, 20, 7, 0, tzinfo=UTC),
+    ]
+    visits = [
+        a_visit(at[0], AppointmentStatus.BOOKED).model_copy(update={"appointment_id": "u2"}),
+        a_visit(at[1], AppointmentStatus.BOOKED).model_copy(update={"appointment_id": "u1"}),
+        a_visit(at[3]).model_copy(update={"appointment_id": "p2"}),
+        a_visit(at[4]).model_copy(update={"appointment_id": "p1"}),
+        a_visit(at[2]).model_copy(update={"appointment_id": "p3"}),
+    ]
+    found = await listing.visits(_Listed(visits), "g", "r")  # type: ignore[arg-type]
+    assert [v.appointment_id for v in found.upcoming] == ["u1", "u2"]
+    assert [v.appointment_id for v in found.past] == ["p1", "p3", "p2"]
+
+
+# --- referral used by someone else ----------------------------------------------------------
+
+
+async def _to_referral_confirmation(chat: Chat, backend: SandboxBackend) -> None:
+    await to_confirmation(chat, backend, "ap:r:")
+
+
+async def test_a_referral_used_by_another_person_gets_an_honest_answer_and_a_way_on(
+    chat_for,
+    backend: SandboxBackend,
+    dispatcher: Dispatcher,
+    bot_and_session: tuple[Bot, RecordingSession],
+) -> None:
+    """Alexey and Viktor both book Galina with her referral; Viktor confirms first."""
+    galina = await persona(backend, "elderly_mother")
+    alexey: Chat = await chat_for(6201, "Алексей")
+    viktor: Chat = await chat_for(6202, "Виктор")
+    for chat in (alexey, viktor):
+        await chat.link_relative(backend, galina, label="Мама", scope=ScopeChoice.APPOINTMENTS)
+    await _to_referral_confirmation(alexey, backend)
+    await _to_referral_confirmation(viktor, backend)
+    bot = bot_and_session[0]
+    referral = (await fsm(dispatcher, bot, 6201))["booking"]["referral_id"]
+    assert referral and (await fsm(dispatcher, bot, 6202))["booking"]["referral_id"] == referral
+    if (await fsm(dispatcher, bot, 6201))["booking"]["slot_id"] == (
+        await fsm(dispatcher, bot, 6202)
+    )["booking"]["slot_id"]:
+        await tap(viktor, "ab:days")  # another time for Viktor: the referral is what matters
+        await tap(viktor, "cal:d:", 1)
+        await tap(viktor, "at:")
+    await tap(viktor, "ab:ok:")
+    assert "Запись создана:</b> Мама" in viktor.last_request("editMessageText").text
+
+    since = len(alexey.rec.requests)
+    await tap(alexey, "ab:ok:")
+    assert any(
+        "Это направление уже использовано (или закрыто)" in a
+        for a in alerts_since(alexey.rec, since)
+    )
+    again = screen(alexey)
+    assert "Это направление уже использовано" in again.text and "Пациент: Мама" in again.text
+    assert data_of(again, "ap:s:")  # a specialty to go on with
+    assert all(referral not in d for _t, d in buttons(again))
+    assert "не найдено" not in again.text.lower()
+
+
+async def test_a_referral_used_up_before_the_calendar_also_says_so(
+    chat_for,
+    backend: SandboxBackend,
+    dispatcher: Dispatcher,
+    bot_and_session: tuple[Bot, RecordingSession],
+) -> None:
+    galina = await persona(backend, "elderly_mother")
+    me: Chat = await chat_for(6203, "Алексей")
+    await me.link_relative(backend, galina, label="Мама", scope=ScopeChoice.APPOINTMENTS)
+    await me.text(BOOK)
+    referral_button = data_of(screen(me), "ap:r:")
+    await me.press(referral_button)
+    doctor = data_of(screen(me), "ap:d:")
+    # Someone else books with it (at the backend, not through this bot).
+    me.clock.advance(seconds=61)  # past the one-SMS-a-minute pause
+    grant = await outsider_grant(backend, galina, "outsider-ref")
+    referral = referral_button.split(":", 2)[2]
+    doctor_id = doctor.split(":", 2)[2]
+    slot = (await free_times(backend, doctor_id, me.clock()))[0]
+    await backend.book(grant, "outsider-ref", slot.slot_id, "outsider-key-ref", referral)
+
+    await me.press(doctor)
+    assert "Это направление уже использовано" in screen(me).text
+    assert data_of(screen(me), "ap:s:")
+
+
+# --- rescheduling ---------------------------------------------------------------------------
+
+
+async def _booked(chat: Chat, backend: SandboxBackend, policy: str) -> Appointment:
+    before = {v.appointment_id for v in await backend.appointments_of(policy)}
+    await to_confirmation(chat, backend)
+    await tap(chat, "ab:ok:")
+    [visit] = [v for v in await backend.appointments_of(policy) if v.appointment_id not in before]
+    return visit
+
+
+async def test_reschedule_screens_show_the_old_time_and_the_time_screen_has_a_header(
+    chat_for, backend: SandboxBackend
+) -> None:
+    oleg = await persona(backend, "single")
+    me: Chat = await chat_for(6204, "Олег")
+    await me.link_own(backend, oleg)
+    visit = await _booked(me, backend, oleg.policy)
+    old = in_locale("ru", lambda: short_when(visit.starts_at, date.today()))
+
+    await me.text(VISITS)
+    await tap_on(me, "av:v:", visit.appointment_id)
+    await tap(me, "av:m:")
+    assert f"Переносим запись с {old}" in screen(me).text
+    await tap(me, "cal:d:")
+    times = screen(me)
+    assert "Пациент:" in times.text and "Врач:" in times.text and "Переносим запись с" in times.text
+    assert "✖ Отмена" in [t for t, _d in buttons(times)]
+    await tap(me, "at:")
+    confirm = screen(me).text
+    assert "Перенести запись?" in confirm and f"Перенос: с {old} на " in confirm
+    await tap(me, "ab:ok:")
+    done = me.last_request("editMessageText").text
+    assert "Запись перенесена:" in done and "Было:" in done
+
+
+async def test_the_time_screen_of_a_booking_has_a_header_and_cancel(
+    chat_for, backend: SandboxBackend
+) -> None:
+    oleg = await persona(backend, "single")
+    me: Chat = await chat_for(6205, "Олег")
+    await me.link_own(backend, oleg)
+    await to_calendar(me, backend)
+    await tap(me, "cal:d:")
+    times = screen(me)
+    assert "Пациент:" in times.text and "Врач:" in times.text and "Адрес:" in times.text
+    await tap(me, "ab:x")
+    assert "Ничего не записано" in me.last_request("editMessageText").text
+
+
+async def test_the_clinic_cancels_while_rescheduling(chat_for, backend: SandboxBackend) -> None:
+    oleg = await persona(backend, "single")
+    me: Chat = await chat_for(6206, "Олег")
+    await me.link_own(backend, oleg)
+    visit = await _booked(me, backend, oleg.policy)
+    await me.text(VISITS)
+    await tap_on(me, "av:v:", visit.appointment_id)
+    await tap(me, "av:m:")
+    await tap(me, "cal:d:")
+    await tap(me, "at:")
+    await backend.clinic_cancel(visit.appointment_id)
+
+    since = len(me.rec.requests)
+    await tap(me, "ab:ok:")
+    assert any("Эту запись уже нельзя изменить" in a for a in alerts_since(me.rec, since))
+    card = screen(me)
+    assert "Статус: отменена поликлиникой" in card.text
+    assert [t for t, _d in buttons(card)] == ["⬅️ Назад"]
+
+
+async def test_the_service_down_at_confirm_keeps_the_screen_and_books_once(
+    chat_for, backend: SandboxBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    oleg = await persona(backend, "single")
+    me: Chat = await chat_for(6207, "Олег")
+    await me.link_own(backend, oleg)
+    before = {v.appointment_id for v in await backend.appointments_of(oleg.policy)}
+    await to_confirmation(me, backend)
+    confirm = data_of(screen(me), "ab:ok:")
+    real_book = backend.book
+
+    async def down(*args: Any, **kwargs: Any) -> Any:
+        raise BackendUnavailable("down in tests")
+
+    monkeypatch.setattr(backend, "book", down)
+    since = len(me.rec.requests)
+    await me.press(confirm)
+    assert any("не отвечает" in a for a in alerts_since(me.rec, since))
+    assert data_of(screen(me), "ab:ok:") == confirm  # the same confirmation, still there
+
+    monkeypatch.setattr(backend, "book", real_book)
+    await me.press(confirm)
+    new = [v for v in await backend.appointments_of(oleg.policy) if v.appointment_id not in before]
+    assert len(new) == 1
+
+
+# --- my appointments ------------------------------------------------------------------------
+
+
+async def test_booking_for_mum_names_her_and_the_visit_card_goes_back_to_the_list(
+    chat_for, backend: SandboxBackend
+) -> None:
+    anna = await persona(backend, "mother")
+    galina = await persona(backend, "elderly_mother")
+    me: Chat = await chat_for(6208, "Анна")
+    await me.link_own(backend, anna)
+    await me.link_relative(backend, galina, label="Мама", scope=ScopeChoice.APPOINTMENTS)
+    before = {v.appointment_id for v in await backend.appointments_of(galina.policy)}
+    await to_confirmation(me, backend, "ap:s:", who=1)
+    await tap(me, "ab:ok:")
+    done = me.last_request("editMessageText").text
+    assert "✅ <b>Запись создана:</b> Мама" in done and "Вы записаны" not in done
+    [visit] = [
+        v for v in await backend.appointments_of(galina.policy) if v.appointment_id not in before
+    ]
+
+    await me.text(VISITS)
+    await tap(me, "aw:l:0")  # everyone together
+    await tap_on(me, "av:v:", visit.appointment_id)
+    card = screen(me)
+    assert "Статус: активна" in card.text
+    await me.press(data_of(card, "aw:l:"))
+    back = me.last_request("editMessageText")
+    assert "Мои записи" in back.text and "Анна" in back.text and "Мама" in back.text
+
+
+async def test_cancel_refused_by_the_backend_is_told_honestly(
+    chat_for, backend: SandboxBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    oleg = await persona(backend, "single")
+    me: Chat = await chat_for(6209, "Олег")
+    await me.link_own(backend, oleg)
+    visit = await _booked(me, backend, oleg.policy)
+    await me.text(VISITS)
+    await tap_on(me, "av:v:", visit.appointment_id)
+    await tap(me, "av:c:")
+    yes = data_of(screen(me), "av:cc:")
+
+    async def down(*args: Any, **kwargs: Any) -> Any:
+        raise BackendUnavailable("down in tests")
+
+    monkeypatch.setattr(backend, "cancel_appointment", down)
+    since = len(me.rec.requests)
+    await me.press(yes)
+    assert any("Запись пока не отменена" in a for a in alerts_since(me.rec, since))
+    assert data_of(screen(me), "av:cc:") == yes  # the question stays for another try
+    monkeypatch.undo()
+
+    # Past by the time "Yes" is pressed (the backend refuses with appointment_id).
+    async def past(*args: Any, **kwargs: Any) -> Any:
+        raise InvalidRequest("appointment_id")
+
+    monkeypatch.setattr(backend, "cancel_appointment", past)
+    since = len(me.rec.requests)
+    await me.press(yes)
+    assert any("уже нельзя изменить" in a for a in alerts_since(me.rec, since))
+
+
+async def test_a_visit_that_is_gone_shows_the_list(
+    chat_for, backend: SandboxBackend, sessionmaker: SessionMaker
+) -> None:
+    oleg = await persona(backend, "single")
+    me: Chat = await chat_for(6210, "Олег")
+    await me.link_own(backend, oleg)
+    await me.text(VISITS)
+    [row] = await people_rows(sessionmaker, 6210)
+    since = len(me.rec.requests)
+    await me.press(f"av:v:{row.id}:a000000000000")
+    assert any("больше нет в списке" in a for a in alerts_since(me.rec, since))
+    assert "Мои записи" in me.last_request("editMessageText").text
+
+
+async def test_past_visits_of_another_year_carry_it(chat_for, backend: SandboxBackend) -> None:
+    oleg = await persona(backend, "single")
+    me: Chat = await chat_for(6211, "Олег")
+    await me.link_own(backend, oleg)
+    await me.text(VISITS)
+    text = me.rec.texts()[-1]
+    today = msk_date(me.clock())
+    past = sorted(
+        (v for v in await backend.appointments_of(oleg.policy) if not v.is_active),
+        key=lambda v: v.starts_at,
+        reverse=True,
+    )[: listing.PAST_SHOWN]
+    assert past
+    for visit in past:
+        line = in_locale("ru", lambda v=visit: past_line(v, today))
+        assert line in text
+        other_year = msk_date(visit.starts_at).year != today.year
+        assert (f" {msk_date(visit.starts_at).year}," in line) is other_year
+    # Newest first.
+    assert [text.index(in_locale("ru", lambda v=v: past_line(v, today))) for v in past] == sorted(
+        text.index(in_locale("ru", lambda v=v: past_line(v, today))) for v in past
+    )
