@@ -16,7 +16,7 @@ async def test_start_language_consent_menu(stack: OfflineStack) -> None:
     assert "Выберите язык" in last_text(user)
     await user.press("🇷🇺 Русский")
     assert "Согласие на обработку персональных данных" in last_text(user)
-    await user.press("✅ Согласен")
+    await user.press("✅ Даю согласие")
     assert "Согласие записано" in last_text(user)
     assert "🔒 Мои данные" in user.reply_keyboard
     # The command menu was set in both languages.
@@ -40,7 +40,7 @@ async def test_cancel_and_unknown_text(stack: OfflineStack) -> None:
     assert "Отменять нечего" in last_text(user) or "Nothing to cancel" in last_text(user)
     await user.send_command("/start")
     await user.press("🇷🇺 Русский")
-    await user.press("✅ Согласен")
+    await user.press("✅ Даю согласие")
     await user.send_text("абракадабра")
     assert "Не понял вас" in last_text(user)
 
@@ -50,7 +50,7 @@ async def test_stale_and_forged_buttons_get_an_honest_answer(stack: OfflineStack
     await user.send_command("/start")
     language_message = user.last_message
     await user.press("🇷🇺 Русский")
-    await user.press("✅ Согласен")
+    await user.press("✅ Даю согласие")
     # A forged callback that no handler knows, on an old message.
     answer = await user.press_data(language_message.message_id, "xx:forged:999")
     assert answer.text is not None and "устарела" in answer.text

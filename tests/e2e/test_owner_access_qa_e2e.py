@@ -20,7 +20,7 @@ async def russian_user(stack: OfflineStack, telegram_id: int, name: str, phone: 
     user = stack.world.user(telegram_id, name, language_code="ru", phone=phone)
     await user.send_command("/start")
     await user.press("🇷🇺 Русский")
-    await user.press("✅ Согласен")
+    await user.press("✅ Даю согласие")
     return user
 
 
