@@ -5,16 +5,29 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, Update
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import Message, TelegramObject, Update
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18n
 
 from bot.i18n import pick_locale
 from bot.logs import log_event, pseudonym
 from bot.middlewares.db import is_membership_update
+from bot.services.linking import looks_sensitive
 from bot.services.rate_limit import MemoryRateLimiter, RateLimiter
 
 logger = logging.getLogger(__name__)
+
+
+async def _drop_if_sensitive(message: Message) -> None:
+    """A skipped message must not leave a policy number or a code in the chat: no handler
+    will read (and delete) it."""
+    if looks_sensitive(message.text) is None:
+        return
+    try:
+        await message.delete()
+    except TelegramAPIError as error:
+        log_event(logger, "message.delete_failed", logging.INFO, error=type(error).__name__)
 
 
 class ThrottlingMiddleware(BaseMiddleware):
@@ -46,6 +59,8 @@ class ThrottlingMiddleware(BaseMiddleware):
         if await self._limiter.hit(str(tg_user.id)):
             return await handler(event, data)
         log_event(logger, "update.throttled", user=pseudonym(tg_user.id))
+        if isinstance(event, Update) and event.message is not None:
+            await _drop_if_sensitive(event.message)
         if isinstance(event, Update) and event.callback_query is not None:
             # Stop the button's spinner even when the press itself is dropped.
             await event.callback_query.answer()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from aiogram import Bot, Dispatcher
-from aiogram.methods import AnswerCallbackQuery, SendMessage
+from aiogram.methods import AnswerCallbackQuery, DeleteMessage, SendMessage
 
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.services.rate_limit import MemoryRateLimiter
@@ -149,3 +149,22 @@ async def test_denied_hits_do_not_push_the_refill_back() -> None:
         assert not await limiter.hit("a")
     clock.now += 0.02  # 1.01 s after the first hit
     assert await limiter.hit("a")
+
+
+async def test_a_skipped_policy_number_or_code_does_not_stay_in_the_chat(
+    dispatcher: Dispatcher,
+    bot_and_session: tuple[Bot, RecordingSession],
+    settings: Settings,
+    clock: FakeClock,
+) -> None:
+    chat = _chat(dispatcher, bot_and_session, 7003)
+    for _ in range(_burst(settings)):
+        await chat.send("/help")
+
+    skipped_policy = await chat.send("7709 4703 6223 4357")
+    skipped_code = await chat.send("123 456")
+    skipped_chatter = await chat.send("hello?")
+
+    assert any(isinstance(r, DeleteMessage) for r in skipped_policy)
+    assert any(isinstance(r, DeleteMessage) for r in skipped_code)
+    assert not any(isinstance(r, DeleteMessage) for r in skipped_chatter)
