@@ -106,6 +106,12 @@ async def quiet_bound(
         prefs = await prefs_service.set_quiet_bound(
             session, user.id, start=start, minute=int(callback_data.value)
         )
+    except prefs_service.EmptyQuietHours:
+        await query.answer(
+            _("Quiet hours cannot start and end at the same time. To have none, turn them off."),
+            show_alert=True,
+        )
+        return
     except ValueError:
         await query.answer(_("This button is out of date."), show_alert=True)
         return

@@ -130,7 +130,10 @@ def quiet_keyboard(prefs: Prefs, choosing: SetAction | None = None) -> InlineKey
     quiet = prefs.quiet
     if choosing in (SetAction.QUIET_START, SetAction.QUIET_END):
         current = quiet.start if choosing is SetAction.QUIET_START else quiet.end
+        other = quiet.end if choosing is SetAction.QUIET_START else quiet.start
         for minute in QUIET_CHOICES:
+            if minute == other:
+                continue  # start = end would be no quiet hours at all: that is the off switch
             mark = "• " if minute == current else ""
             builder.button(
                 text=f"{mark}{hhmm(minute)}",

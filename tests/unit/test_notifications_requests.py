@@ -11,6 +11,7 @@ from sqlalchemy import select
 from backend_client.models import Relation, Scope
 from bot.db.appointments_models import SlotWatch, WatchHit
 from bot.db.notifications_models import OutboxMessage
+from bot.i18n import create_i18n
 from bot.services.notifications.decisions import Defer, Send, Skip
 from bot.services.notifications.kinds import Kind, Priority, Switch
 from bot.services.notifications.outbox import NewMessage, Status, enqueue
@@ -19,12 +20,14 @@ from bot.services.notifications.prepare import prepare
 from bot.services.notifications.quiet_hours import MOSCOW
 from bot.services.notifications.settings import (
     QUIET_HOURS,
+    EmptyQuietHours,
     Prefs,
     set_quiet_bound,
     toggle_quiet,
     toggle_switch,
 )
 from bot.services.notifications.slot_hits import OutboxSlotHitNotifier
+from keyboards.notifications import SetAction, quiet_keyboard
 from tests.unit.notify_support import World, as_claimed, world
 
 __all__ = ["world"]
@@ -160,3 +163,20 @@ async def test_a_reminder_for_a_visit_booked_late_in_the_evening_is_not_sent_at_
         (1440, moscow(2, 9)),
         (120, moscow(2, 21, 45)),  # before the quiet hours that hold 07:00
     ]
+
+
+async def test_quiet_hours_cannot_be_made_empty(world: World) -> None:
+    """22:00-08:00 by default: an end of 22:00 is not offered and not taken (start = end would
+    silently mean no quiet hours; the switch is how to have none)."""
+    await world.link(OWNER, "mother", "Я")
+    user_id = (await world.user_row(OWNER)).id
+    async with world.sessionmaker() as db:
+        with pytest.raises(EmptyQuietHours):
+            await set_quiet_bound(db, user_id, start=False, minute=22 * 60)
+        prefs = await set_quiet_bound(db, user_id, start=False, minute=7 * 60)
+    assert (prefs.quiet.start, prefs.quiet.end) == (22 * 60, 7 * 60)
+    i18n = create_i18n("en")
+    with i18n.context(), i18n.use_locale("en"):
+        markup = quiet_keyboard(prefs, SetAction.QUIET_END)
+    offered = [b.text.lstrip("• ") for row in markup.inline_keyboard for b in row]
+    assert "07:00" in offered and "22:00" not in offered

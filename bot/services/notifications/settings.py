@@ -108,12 +108,18 @@ async def toggle_quiet(session: AsyncSession, user_id: int) -> Prefs:
     return to_prefs(row)
 
 
+class EmptyQuietHours(ValueError):
+    """Start and end at the same minute: no quiet hours at all (the switch says that)."""
+
+
 async def set_quiet_bound(
     session: AsyncSession, user_id: int, *, start: bool, minute: int
 ) -> Prefs:
     if minute not in QUIET_CHOICES:
         raise ValueError("minute")
     row = await _row(session, user_id)
+    if minute == (row.quiet_end if start else row.quiet_start):
+        raise EmptyQuietHours
     if start:
         row.quiet_start = minute
     else:
