@@ -10,6 +10,7 @@ backend answers only for the card's owner.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiogram import F, Router
@@ -149,6 +150,42 @@ async def _refresh_list(
     await _show(query, Screen(text, screen.markup), anew=anew)
 
 
+GrantLookup = Callable[
+    [AsyncSession, RecordsBackend, FieldCipher, User, Requester, str], Awaitable[Grant | None]
+]
+"""`find_given` or `revoke_given`: the owner's live grant named by a button's reference."""
+
+
+async def _own_grant(
+    query: CallbackQuery,
+    callback_data: AccessCb,
+    session: AsyncSession,
+    user: User,
+    keys: AppKeys,
+    backend: RecordsBackend,
+    lookup: GrantLookup,
+    action: str,
+) -> tuple[Requester, Grant] | None:
+    """The grant the button names, through `lookup` (the backend asked now); None after
+    answering the press: no own card any more, or the access has already ended (then the list
+    as it is now, unless pressed on the alert, which stays as it was)."""
+    requester = await requester_of(session, keys, user, query.from_user)
+    try:
+        grant = await lookup(
+            session, backend, FieldCipher(keys), user, requester, callback_data.ref
+        )
+    except AccessRefused as error:
+        people_service.log_denied(user, None, error.reason, action)
+        await query.answer(refusal_text(error), show_alert=True)
+        return None
+    if grant is None:
+        await query.answer(_("This access has already ended."), show_alert=True)
+        if not callback_data.n:
+            await _refresh_list(query, session, keys, user, requester, backend)
+        return None
+    return requester, grant
+
+
 @open_router.callback_query(AccessCb.filter(F.action == AccessAction.REVOKE))
 async def revoke_ask(
     query: CallbackQuery,
@@ -159,20 +196,12 @@ async def revoke_ask(
     backend: RecordsBackend,
 ) -> None:
     """Nothing is revoked yet: getting access back takes a new code from the owner's SMS."""
-    requester = await requester_of(session, keys, user, query.from_user)
-    try:
-        grant = await people_service.find_given(
-            session, backend, FieldCipher(keys), user, requester, callback_data.ref
-        )
-    except AccessRefused as error:
-        people_service.log_denied(user, None, error.reason, "revoke_ask")
-        await query.answer(refusal_text(error), show_alert=True)
+    found = await _own_grant(
+        query, callback_data, session, user, keys, backend, people_service.find_given, "revoke_ask"
+    )
+    if found is None:
         return
-    if grant is None:
-        await query.answer(_("This access has already ended."), show_alert=True)
-        if not callback_data.n:
-            await _refresh_list(query, session, keys, user, requester, backend)
-        return
+    grant = found[1]
     await query.answer()
     text = _(
         "<b>Revoke access to your medical card?</b>\n"
@@ -194,19 +223,19 @@ async def revoke(
     keys: AppKeys,
     backend: RecordsBackend,
 ) -> None:
-    requester = await requester_of(session, keys, user, query.from_user)
-    try:
-        revoked = await people_service.revoke_given(
-            session, backend, FieldCipher(keys), user, requester, callback_data.ref
-        )
-    except AccessRefused as error:
-        people_service.log_denied(user, None, error.reason, "revoke_given")
-        await query.answer(refusal_text(error), show_alert=True)
+    found = await _own_grant(
+        query,
+        callback_data,
+        session,
+        user,
+        keys,
+        backend,
+        people_service.revoke_given,
+        "revoke_given",
+    )
+    if found is None:
         return
-    if revoked is None:
-        await query.answer(_("This access has already ended."), show_alert=True)
-        await _refresh_list(query, session, keys, user, requester, backend)
-        return
+    requester, revoked = found
     await query.answer(_("Access revoked"))
     # "Access revoked: Anna S." — a label is "Name I.", which Russian cannot decline; it also
     # ends with a dot, so nothing follows it on its line.

@@ -102,8 +102,12 @@ async def book_start(
     await save_draft(state, draft)
 
 
-@router.callback_query(WhoCb.filter(F.flow == Flow.BOOK))
-async def book_for(
+_CHOOSING = {Flow.BOOK: Mode.BOOK, Flow.WATCH: Mode.WATCH}
+"""For whom, and then a specialty or referral: for a booking, or for a watch (watches.py)."""
+
+
+@router.callback_query(WhoCb.filter(F.flow.in_(_CHOOSING)))
+async def choose_for(
     query: CallbackQuery,
     callback_data: WhoCb,
     state: FSMContext,
@@ -113,10 +117,11 @@ async def book_for(
     backend: RecordsBackend,
     clock: Clock = default_clock,
 ) -> None:
+    mode = _CHOOSING[callback_data.flow]
     await start_choosing(
         query,
         callback_data.person_id,
-        Mode.BOOK,
+        mode,
         state,
         session,
         user,

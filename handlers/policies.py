@@ -158,6 +158,28 @@ async def _lost(message: Message, state: FSMContext) -> None:
     )
 
 
+async def _draft_or_lost(
+    message: Message, state: FSMContext, session: AsyncSession, user: User
+) -> LinkDraft | None:
+    """The open draft; None after telling the user it is gone (the flow is cleared)."""
+    draft = await _draft(state, session, user)
+    if draft is None:
+        await _lost(message, state)
+    return draft
+
+
+async def _pressed_draft(
+    query: CallbackQuery, state: FSMContext, session: AsyncSession, user: User
+) -> tuple[Message, LinkDraft] | None:
+    """A flow button, answered: its message and the open draft; None when the message is no
+    longer accessible, or after `_lost`."""
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return None
+    draft = await _draft_or_lost(query.message, state, session, user)
+    return None if draft is None else (query.message, draft)
+
+
 # --- start ----------------------------------------------------------------------------------
 
 
@@ -259,9 +281,8 @@ async def phone_shared(
         return
     await linking.remember_phone(session, FieldCipher(keys), user, contact.phone_number)
     await delete_sensitive(message)
-    draft = await _draft(state, session, user)
+    draft = await _draft_or_lost(message, state, session, user)
     if draft is None:
-        await _lost(message, state)
         return
     await message.answer(_("Thank you, your phone is confirmed."), reply_markup=main_menu())
     await _ask_first_step(message, state, Relation(draft.relation))
@@ -301,9 +322,8 @@ async def label_entered(
             + _("First type a name for this person, for example: Mum; the policy comes next.")
         )
         return
-    draft = await _draft(state, session, user)
+    draft = await _draft_or_lost(message, state, session, user)
     if draft is None:
-        await _lost(message, state)
         return
     try:
         label = linking.parse_label(message.text or "")
@@ -347,9 +367,8 @@ async def policy_entered(
     message: Message, state: FSMContext, session: AsyncSession, user: User, keys: AppKeys
 ) -> None:
     await delete_sensitive(message)
-    draft = await _draft(state, session, user)
+    draft = await _draft_or_lost(message, state, session, user)
     if draft is None:
-        await _lost(message, state)
         return
     try:
         policy = linking.parse_policy(message.text or "")
@@ -371,9 +390,8 @@ async def birth_date_entered(
     backend: RecordsBackend,
 ) -> None:
     await delete_sensitive(message)
-    draft = await _draft(state, session, user)
+    draft = await _draft_or_lost(message, state, session, user)
     if draft is None:
-        await _lost(message, state)
         return
     today = utcnow().astimezone(MOSCOW).date()
     try:
@@ -404,17 +422,14 @@ async def scope_chosen(
     session: AsyncSession,
     user: User,
 ) -> None:
-    await query.answer()
-    draft = await _draft(state, session, user)
-    if not isinstance(query.message, Message):
+    pressed = await _pressed_draft(query, state, session, user)
+    if pressed is None:
         return
-    if draft is None:
-        await _lost(query.message, state)
-        return
+    message, draft = pressed
     draft.scope = _SCOPES[callback_data.scope].value
-    await query.message.edit_reply_markup(reply_markup=None)
+    await message.edit_reply_markup(reply_markup=None)
     await state.set_state(LinkFlow.term)
-    await query.message.answer(
+    await message.answer(
         _("For how long? The owner can revoke the access at any time."),
         reply_markup=term_keyboard(),
     )
@@ -430,17 +445,14 @@ async def term_chosen(
     keys: AppKeys,
     backend: RecordsBackend,
 ) -> None:
-    await query.answer()
-    draft = await _draft(state, session, user)
-    if not isinstance(query.message, Message):
+    pressed = await _pressed_draft(query, state, session, user)
+    if pressed is None:
         return
-    if draft is None:
-        await _lost(query.message, state)
-        return
+    message, draft = pressed
     term = linking.AccessTerm(callback_data.term.value)
     draft.access_expires_at = linking.term_expires_at(term, utcnow())
-    await query.message.edit_reply_markup(reply_markup=None)
-    await _request_code(query.message, state, session, user, keys, backend, draft, query)
+    await message.edit_reply_markup(reply_markup=None)
+    await _request_code(message, state, session, user, keys, backend, draft, query)
 
 
 # --- the code -------------------------------------------------------------------------------
@@ -784,16 +796,13 @@ async def resend(
 async def restart(
     query: CallbackQuery, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
-    await query.answer()
-    draft = await _draft(state, session, user)
-    if not isinstance(query.message, Message):
+    pressed = await _pressed_draft(query, state, session, user)
+    if pressed is None:
         return
-    if draft is None:
-        await _lost(query.message, state)
-        return
+    message, draft = pressed
     # A new request with fresh data: the old code (if any) simply expires unused.
     draft.challenge_id = None
-    await _ask_policy(query.message, state, _("Let's start over."))
+    await _ask_policy(message, state, _("Let's start over."))
 
 
 # --- children -------------------------------------------------------------------------------

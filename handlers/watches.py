@@ -65,7 +65,6 @@ from keyboards.appointments import (
     WatchCb,
     WatchHitCb,
     WatchSetupCb,
-    WhoCb,
     watches_keyboard,
 )
 from keyboards.menu import MENU_WATCHES
@@ -218,31 +217,7 @@ async def watch_new(
         await query.answer()
         return
     await start_choosing(query, person_id, Mode.WATCH, state, session, user, keys, backend, clock)
-
-
-@router.callback_query(WhoCb.filter(F.flow == Flow.WATCH))
-async def watch_for(
-    query: CallbackQuery,
-    callback_data: WhoCb,
-    state: FSMContext,
-    session: AsyncSession,
-    user: User,
-    keys: AppKeys,
-    backend: RecordsBackend,
-    clock: Clock = default_clock,
-) -> None:
-    await start_choosing(
-        query,
-        callback_data.person_id,
-        Mode.WATCH,
-        state,
-        session,
-        user,
-        keys,
-        backend,
-        clock,
-        anew=callback_data.n,
-    )
+    # The person picked from the question above: `appointments.choose_for` (shared with booking).
 
 
 # --- set-up ---------------------------------------------------------------------------------

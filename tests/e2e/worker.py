@@ -16,7 +16,7 @@ from bot.services.notifications.delivery import DeliveryStats
 from bot.services.notifications.intake import follow_feed_once
 from bot.services.notifications.planner import plan_reminders
 
-NOTIFY_MODULES = ("outbox", "delivery", "planner", "prepare", "recipients")
+NOTIFY_MODULES = ("outbox", "delivery", "planner", "prepare", "recipients", "render")
 
 
 def at_noon_in_moscow(
