@@ -24,6 +24,7 @@ from bot.offline import OfflineStack
 from bot.services.linking import PURPOSE_LABEL
 from bot.services.notifications.kinds import Kind
 from bot.services.notifications.outbox import Status
+from tests.e2e.booking import tap, with_button
 from tests.e2e.helpers import last_text
 from tests.e2e.people import code_sent_to, link_own_card, new_user, persona
 from tests.e2e.worker import Worker, at_noon_in_moscow
@@ -86,24 +87,6 @@ async def outbox(stack: OfflineStack, kind: Kind) -> list[OutboxMessage]:
             select(OutboxMessage).where(OutboxMessage.kind == kind.value).order_by(OutboxMessage.id)
         )
         return list(rows)
-
-
-def with_button(user: UserDriver, prefix: str) -> tuple[StoredMessage, list[str]]:
-    for message in reversed(user.messages):
-        found = [
-            str(b.get("callback_data"))
-            for row in message.inline_keyboard
-            for b in row
-            if str(b.get("callback_data", "")).startswith(prefix)
-        ]
-        if found:
-            return message, found
-    raise AssertionError(f"no button {prefix!r}; the user sees:\n{user.describe_buttons()}")
-
-
-async def tap(user: UserDriver, prefix: str, nth: int = 0) -> CallbackAnswer:
-    message, found = with_button(user, prefix)
-    return await user.press_data(message.message_id, found[nth])
 
 
 def shown(user: UserDriver, message_id: int) -> StoredMessage:
