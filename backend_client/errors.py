@@ -77,6 +77,25 @@ class RateLimited(BackendError):
         return {"retry_after": self.retry_after}
 
 
+class LookupLocked(BackendError):
+    """Too many wrong (policy, birth date) look-ups for this policy or by this requester: every
+    look-up under the cap is refused, even a right one, for ``retry_after`` seconds (see
+    ``backend_client.lockout``). Not a ``RateLimited``: no SMS is involved, and the person is
+    told something else."""
+
+    code = "lookup_locked"
+    LONGEST: ClassVar[int] = 86_400
+    """No lock-out lasts longer than a day (the longest window); a longer wait from the wire is
+    taken as a day."""
+
+    def __init__(self, retry_after: int, message: str = "") -> None:
+        super().__init__(message)
+        self.retry_after = max(1, min(int(retry_after), self.LONGEST))
+
+    def details(self) -> dict[str, Any]:
+        return {"retry_after": self.retry_after}
+
+
 class CodeWrong(BackendError):
     """The SMS code does not match; ``attempts_left`` more tries before the challenge dies."""
 
@@ -142,6 +161,7 @@ ERRORS_BY_CODE: dict[str, type[BackendError]] = {
         AccessDenied,
         SlotTaken,
         RateLimited,
+        LookupLocked,
         CodeWrong,
         CodeExpired,
         CodeExhausted,
@@ -162,6 +182,8 @@ def error_from_payload(payload: dict[str, Any]) -> BackendError:
     cls = ERRORS_BY_CODE.get(code, BackendError)
     if cls is RateLimited:
         return RateLimited(int(payload.get("retry_after", 60)), message)
+    if cls is LookupLocked:
+        return LookupLocked(_whole_seconds(payload.get("retry_after"), 3600), message)
     if cls is CodeWrong:
         return CodeWrong(int(payload.get("attempts_left", 0)), message)
     if cls is GrantLimitReached:
@@ -171,3 +193,13 @@ def error_from_payload(payload: dict[str, Any]) -> BackendError:
     if cls is AccessDenied:
         return AccessDenied(message, reason=str(payload.get("reason", "grant_inactive")))
     return cls(message)
+
+
+def _whole_seconds(value: object, default: int) -> int:
+    """A wait from the wire; anything that is not a whole number of seconds gets `default`."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        return default

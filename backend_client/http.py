@@ -5,6 +5,12 @@ timeout or a 502/503/504 only when ``Endpoint.retry_safe`` says so, i.e. reads, 
 ``reschedule`` whose ``Idempotency-Key`` makes a repeat return the first result. Everything else
 (SMS sends, code confirmation, cancel, revoke, link) is sent once: a lost answer surfaces as
 ``BackendUnavailable`` and the caller decides.
+
+Time: ``timeout`` bounds one operation, its repeats and the pauses between them included, so a
+stalled server costs one ``timeout`` rather than one per attempt (three attempts of 5 s each
+were 15 s of silence for the user). ``attempt_timeout`` (by default the same) bounds a single
+request; repeats therefore follow quick failures (a refused connection, a 503), and a repeat
+that cannot finish in what is left is cut off with the rest.
 """
 
 from __future__ import annotations
@@ -67,17 +73,24 @@ class HttpRecordsBackend:
     """One shared ``aiohttp.ClientSession`` (created on first use, closed by ``aclose``)."""
 
     def __init__(
-        self, base_url: str, token: str, *, timeout: float = 5.0, retries: int = 2
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 5.0,
+        retries: int = 2,
+        attempt_timeout: float | None = None,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError("base_url must be an http(s) URL")
         if not token or not token.isascii() or any(c.isspace() for c in token):
             raise ValueError("token must be non-empty printable ASCII (it goes in a header)")
-        if timeout <= 0 or retries < 0:
-            raise ValueError("timeout must be > 0 and retries >= 0")
+        if timeout <= 0 or retries < 0 or (attempt_timeout is not None and attempt_timeout <= 0):
+            raise ValueError("timeouts must be > 0 and retries >= 0")
         self._base_url = base_url.rstrip("/")
         self._token = token
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._operation_timeout = timeout
+        self._timeout = aiohttp.ClientTimeout(total=min(timeout, attempt_timeout or timeout))
         self._retries = retries
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
@@ -109,7 +122,20 @@ class HttpRecordsBackend:
             raise BackendUnavailable(f"{endpoint.op}: malformed response") from None
 
     async def _send(self, endpoint: spec.Endpoint[ArgsT, Any], args: ArgsT) -> bytes:
-        """The body of a 2xx answer; retries as the module docstring says; raises typed errors."""
+        """The body of a 2xx answer within ``timeout``; retries as the module docstring says;
+        raises typed errors."""
+        budget = asyncio.timeout(self._operation_timeout)
+        try:
+            async with budget:
+                return await self._attempts(endpoint, args, budget)
+        except TimeoutError:
+            # Only the operation's own deadline gets here: attempts turn theirs into errors.
+            log_event(logger, "records_http.timeout", logging.WARNING, op=endpoint.op)
+            raise BackendUnavailable(f"{endpoint.op}: no answer in time") from None
+
+    async def _attempts(
+        self, endpoint: spec.Endpoint[ArgsT, Any], args: ArgsT, budget: asyncio.Timeout
+    ) -> bytes:
         session = self._get_session()
         data = args.model_dump(mode="json", exclude_none=True)
         # Ids are opaque: quote every character that could change the path's meaning.
@@ -144,6 +170,10 @@ class HttpRecordsBackend:
                         return content
                     error = _error_from_response(endpoint.op, status, response.headers, content)
             except (aiohttp.ClientError, TimeoutError) as exc:
+                if budget.expired():
+                    # The budget ran out during the request, and aiohttp's own timer, firing at
+                    # the same moment, turned our cancellation into its TimeoutError: stop here.
+                    raise TimeoutError from None
                 error = BackendUnavailable(f"{endpoint.op}: {type(exc).__name__}")
                 continue
             if status not in RETRY_STATUSES:
@@ -465,7 +495,7 @@ def _error_from_response(op: str, status: int, headers: Any, content: bytes) -> 
         payload = None
     if not isinstance(payload, dict) or not isinstance(payload.get("code"), str):
         return BackendUnavailable(f"{op}: unexpected HTTP {status}")
-    if payload["code"] == "rate_limited" and "retry_after" not in payload:
+    if payload["code"] in ("rate_limited", "lookup_locked") and "retry_after" not in payload:
         payload["retry_after"] = _int_or(headers.get("Retry-After"), 60)
     # Unknown codes (a newer server, or unknown_endpoint) become a plain BackendError.
     return error_from_payload(payload)

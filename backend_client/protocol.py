@@ -31,6 +31,10 @@ which feed the committed OpenAPI document):
   ``NotFound``, like an unknown id;
 * ``confirm_access``: a code that is not 6 digits -> ``InvalidRequest("code")`` without using
   an attempt; wrong tries are counted per challenge (a resend does not reset them);
+* look-ups by policy and birth date (``find_patient``, ``request_access``, ``link_child``)
+  count the wrong ones per policy number as typed and per requester, and refuse every look-up
+  under a full cap with ``LookupLocked(retry_after)``, a right one too (the caps and why:
+  ``backend_client.lockout``); malformed input is refused first and not counted;
 * ``book``: ``referral_id`` unknown/expired/used -> ``NotFound``, of another specialty ->
   ``InvalidRequest("referral_id")``; a specialty the patient may not see (a child at a
   therapist, a man at a gynaecologist) -> ``InvalidRequest("slot_id")``; ``idempotency_key``
@@ -88,7 +92,9 @@ class RecordsBackend(Protocol):
 
         ``NotFound`` when the policy is unknown *or* the birth date does not match (the caller
         cannot tell which); ``InvalidRequest("policy")`` when it is not 16 digits with a valid
-        check digit; ``InvalidRequest("birth_date")`` for a date in the future.
+        check digit; ``InvalidRequest("birth_date")`` for a date in the future;
+        ``LookupLocked`` after too many wrong look-ups of this policy (counted per policy only:
+        the call names no requester).
         """
         ...
 
@@ -106,8 +112,9 @@ class RecordsBackend(Protocol):
         ``relation`` is ``SELF`` or ``RELATIVE`` (``CHILD`` -> ``InvalidRequest("relation")``,
         use ``link_child``). For ``SELF`` the scope is always ``RECORDS`` and ``expires_at`` is
         ignored. ``expires_at`` must be in the future (``InvalidRequest("expires_at")``).
-        Raises ``NotFound``, ``RateLimited`` (per patient and per requester: one send per 60 s,
-        3 per hour, 10 per day), ``GrantLimitReached`` (RELATIVE and the owner already has 5
+        Raises ``NotFound``, ``LookupLocked`` (too many wrong look-ups of this policy or by this
+        requester), ``RateLimited`` (per patient and per requester: one send per 60 s, 3 per
+        hour, 10 per day), ``GrantLimitReached`` (RELATIVE and the owner already has 5
         recipients other than this requester).
         """
         ...
@@ -128,6 +135,10 @@ class RecordsBackend(Protocol):
         ``CodeExpired`` (10 minutes passed), ``GrantLimitReached`` (checked again here),
         ``NotFound`` (unknown challenge or another requester's). A requester who already had a
         grant on the same card gets it replaced by the new one (not counted twice).
+
+        Idempotent for its own requester: the right code again for a challenge it already
+        used, within the code's lifetime, returns the grant that confirm made while that grant
+        is active (nothing new, no SMS), so a caller that lost the answer can finish.
         """
         ...
 
@@ -143,7 +154,8 @@ class RecordsBackend(Protocol):
         ``parent_grant_id`` must be the requester's active ``SELF`` grant, else
         ``AccessDenied(reason="not_owner")``; ``NotFound`` if the child's policy/birth date does
         not match; ``AccessDenied(reason="not_parent")`` if the family register does not say
-        parent -> child; ``AccessDenied(reason="child_too_old")`` at 15 or older. The grant has
+        parent -> child; ``AccessDenied(reason="child_too_old")`` at 15 or older; ``LookupLocked``
+        as for ``request_access``. The grant has
         scope ``RECORDS`` and expires on the child's 15th birthday (00:00 Moscow time).
         """
         ...

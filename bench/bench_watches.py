@@ -22,8 +22,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from backend_client.models import Slot
-from backend_client.sandbox import ManualClock, SandboxBackend
+from backend_client.sandbox import SandboxBackend
 from backend_client.sandbox.testing import FIXED_NOW
+from bot.clock import FrozenClock
 from bot.db.appointments_models import SlotWatch
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.migrate import upgrade
@@ -89,7 +90,7 @@ class Quiet:
 
 async def main(n_watches: int, n_doctors: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        clock = ManualClock(FIXED_NOW)
+        clock = FrozenClock(FIXED_NOW)
         sandbox = await SandboxBackend.open(Path(tmp) / "sandbox.sqlite3", clock=clock)
         url = f"sqlite+aiosqlite:///{tmp}/bot.sqlite3"
         await asyncio.to_thread(upgrade, url)
@@ -109,7 +110,7 @@ async def main(n_watches: int, n_doctors: int) -> None:
         specialty_watches = n_watches // 20
         async with sessionmaker() as db:
             for index in range(0, n_watches, MAX_ACTIVE_WATCHES):
-                user = User(telegram_id=10_000 + index)
+                user = User(telegram_id=10_000 + index, created_at=clock(), last_seen_at=clock())
                 db.add(user)
                 await db.flush()
                 person = LinkedPerson(
@@ -120,6 +121,7 @@ async def main(n_watches: int, n_doctors: int) -> None:
                     patient_ref_hash=f"h{index}",
                     label_enc=b"-",
                     policy_enc=b"-",
+                    created_at=clock(),
                 )
                 db.add(person)
                 await db.flush()
@@ -143,6 +145,7 @@ async def main(n_watches: int, n_doctors: int) -> None:
                             auto_book=False,
                             min_notice_minutes=120,
                             active=True,
+                            created_at=clock(),
                         )
                     )
             await db.commit()

@@ -48,7 +48,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.base import utcnow
+from bot.clock import SystemClock
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import User
 from bot.db.notifications_models import OutboxMessage
@@ -96,7 +96,7 @@ async def run_worker(args: argparse.Namespace) -> None:
     gate: Gate = (
         RedisGate(redis, args.prefix, args.rate)
         if redis is not None
-        else MemoryGate(args.rate / args.workers)
+        else MemoryGate(args.rate / args.workers, clock=SystemClock())
     )
     journal: SentJournal = (
         RedisJournal(redis, args.prefix, LEASE_SECONDS * 10) if redis is not None else NoJournal()
@@ -122,6 +122,7 @@ async def run_worker(args: argparse.Namespace) -> None:
         BenchPrepare(chats),
         timed_send,
         gate,
+        clock=SystemClock(),  # a benchmark runs in real time
         worker_id=f"bench-{os.getpid()}",
         concurrency=args.concurrency,
         lease_seconds=LEASE_SECONDS,
@@ -320,7 +321,7 @@ async def fill_outbox(url: str, messages: int, chats: int) -> None:
     """`chats` users; messages go round-robin over them, so each chat gets a few, spread out."""
     engine = create_engine(url)
     sessionmaker = create_sessionmaker(engine)
-    now = utcnow()
+    now = SystemClock()()
     async with sessionmaker() as db:
         await db.execute(
             insert(User),

@@ -93,14 +93,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "migrate":
         _migrate(settings)
         return 0
+    if args.command in ("run", "worker") and settings.telegram.bot_token is None:
+        # Both talk to Telegram; the worker too (notifications), so it says so the same way.
+        print(
+            "configuration error: BOT_TOKEN is not set (get one from @BotFather, "
+            "or try `make demo`, which needs none)",
+            file=sys.stderr,
+        )
+        return 2
     if args.command == "run":
-        if settings.telegram.bot_token is None:
-            print(
-                "configuration error: BOT_TOKEN is not set (get one from @BotFather, "
-                "or try `make demo`, which needs none)",
-                file=sys.stderr,
-            )
-            return 2
         from bot import runtime
 
         if settings.database.is_sqlite:
@@ -110,7 +111,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             if settings.webhook.webhook_url
             else runtime.run_polling(settings)
         )
-        asyncio.run(coroutine)
+        try:
+            asyncio.run(coroutine)
+        except SettingsError as exc:  # a value only Telegram can judge, e.g. a refused token
+            print(exc, file=sys.stderr)
+            return 2
         return 0
     if args.command == "worker":
         from bot import runtime

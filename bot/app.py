@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend_client.protocol import RecordsBackend
 from bot.backend import open_backend
+from bot.clock import Clock, SystemClock
 from bot.db.engine import SessionMaker, create_engine, create_sessionmaker
 from bot.factory import create_bot, create_dispatcher
 from bot.i18n import create_i18n
@@ -24,6 +25,7 @@ from bot.settings import Settings
 @dataclass(slots=True)
 class App:
     settings: Settings
+    clock: Clock
     engine: AsyncEngine
     sessionmaker: SessionMaker
     backend: RecordsBackend
@@ -40,22 +42,27 @@ async def open_app(
     *,
     backend: RecordsBackend | None = None,
     token: str | None = None,
+    clock: Clock | None = None,
 ) -> AsyncIterator[App]:
-    """Open everything the bot needs; `backend` may be given (tests share one sandbox)."""
+    """Open everything the bot needs; `backend` may be given (tests share one sandbox), and
+    `clock` (tests freeze time; everything here reads this one clock)."""
+    clock = clock or SystemClock()
     keys = load_keys(settings)
     configure_pseudonyms(keys.pseudonym)
     engine = create_engine(settings.database.database_url)
     redis = Redis.from_url(settings.redis.redis_url) if settings.redis.redis_url else None
     own_backend = backend is None
-    the_backend = backend if backend is not None else await open_backend(settings)
-    bot = create_bot(settings, token=token)
+    the_backend = backend if backend is not None else await open_backend(settings, clock)
+    bot = create_bot(settings, token=token, clock=clock)
     try:
         sessionmaker = create_sessionmaker(engine)
         i18n = create_i18n(settings.app.default_locale)
         dispatcher = create_dispatcher(
-            settings, the_backend, sessionmaker, keys, redis=redis, i18n=i18n
+            settings, the_backend, sessionmaker, keys, clock=clock, redis=redis, i18n=i18n
         )
-        yield App(settings, engine, sessionmaker, the_backend, keys, i18n, redis, bot, dispatcher)
+        yield App(
+            settings, clock, engine, sessionmaker, the_backend, keys, i18n, redis, bot, dispatcher
+        )
     finally:
         await bot.session.close()
         if own_backend:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from backend_client.protocol import RecordsBackend
+from bot.clock import Clock
 from bot.settings import BackendKind, Settings
 
 
-async def open_backend(settings: Settings) -> RecordsBackend:
+async def open_backend(settings: Settings, clock: Clock) -> RecordsBackend:
     config = settings.backend
     if config.backend is BackendKind.HTTP:
         from backend_client.http import HttpRecordsBackend
@@ -19,4 +20,4 @@ async def open_backend(settings: Settings) -> RecordsBackend:
         )
     from backend_client.sandbox import SandboxBackend
 
-    return await SandboxBackend.open(config.sandbox_path, seed=config.sandbox_seed)
+    return await SandboxBackend.open(config.sandbox_path, seed=config.sandbox_seed, clock=clock)

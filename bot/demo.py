@@ -9,7 +9,9 @@ from pathlib import Path
 
 from backend_client.sandbox import SandboxBackend
 from backend_client.sandbox import admin as sandbox_admin
+from bot.clock import SystemClock
 from bot.emulator import EmulatorWorld
+from bot.emulator.clock import Clock as EmulatorClock
 from bot.emulator.terminal import run_terminal_chat
 from bot.logs import setup_logging
 from bot.notify_worker import Job, run_notification_jobs
@@ -37,29 +39,30 @@ async def run_demo(settings: Settings) -> int:
     log_file = (var / "bot.log").open("a", encoding="utf-8")
     setup_logging(settings.app.log_level, stream=log_file)
     print("Preparing the sandbox (synthetic patients, clinics, doctors)…", flush=True)
+    clock = SystemClock()  # the demo's one clock: bot, worker, sandbox and emulator read it
     backend = await SandboxBackend.open(
-        settings.backend.sandbox_path, seed=settings.backend.sandbox_seed
+        settings.backend.sandbox_path, seed=settings.backend.sandbox_seed, clock=clock
     )
     try:
         path, seed = settings.backend.sandbox_path, settings.backend.sandbox_seed
-        print(await sandbox_admin.personas_text(path, seed=seed), flush=True)
+        print(await sandbox_admin.personas_text(path, seed=seed, clock=clock), flush=True)
         personas = await backend.personas()
         # The person at the keyboard plays the first persona: /share sends their phone.
         phone = personas[0].phone
-        world = EmulatorWorld()
-        async with offline_stack(settings, backend=backend, world=world) as stack:
+        world = EmulatorWorld(clock=EmulatorClock(clock))
+        async with offline_stack(settings, backend=backend, world=world, clock=clock) as stack:
             user = stack.world.user(DEMO_USER_ID, "Анна", language_code="ru", phone=phone)
 
             async def show_sms() -> str:
-                return await sandbox_admin.sms_text(path, limit=5, seed=seed)
+                return await sandbox_admin.sms_text(path, limit=5, seed=seed, clock=clock)
 
             async def show_personas() -> str:
-                return await sandbox_admin.personas_text(path, seed=seed)
+                return await sandbox_admin.personas_text(path, seed=seed, clock=clock)
 
             async def new_result() -> str:
                 # The laboratory publishes a result for the persona at the keyboard.
                 return await sandbox_admin.publish_result_text(
-                    path, policy=personas[0].policy, seed=seed
+                    path, policy=personas[0].policy, seed=seed, clock=clock
                 )
 
             async def clinic_cancels() -> str:
@@ -68,7 +71,7 @@ async def run_demo(settings: Settings) -> int:
                 if not upcoming:
                     return "Нет предстоящих визитов: сначала запишитесь к врачу."
                 return await sandbox_admin.clinic_cancel_text(
-                    path, upcoming[0].appointment_id, seed=seed
+                    path, upcoming[0].appointment_id, seed=seed, clock=clock
                 )
 
             stop = asyncio.Event()

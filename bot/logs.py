@@ -1,8 +1,10 @@
 """Structured, privacy-safe logging.
 
-One JSON object per line. Our own events go through `log_event` with fields we choose; text
-from libraries is scrubbed of anything that looks like a token, a phone, a policy number or a
-long id before it is written, because a library may one day log more than it does today.
+One JSON object per line. Our own events go through `log_event` with fields we choose. A
+library's line keeps its template (the kind of event) but loses what it may quote: exception
+texts always, and for aiogram every argument but a number (see `library_message`); the rest is
+scrubbed of anything that looks like a token, a phone, a policy number or a long id, because a
+library may one day log more than it does today.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -43,6 +46,60 @@ def scrub(text: str) -> str:
     return text
 
 
+# Loggers whose arguments may be (or quote) a Telegram update: a user's text, first name,
+# username. Of their arguments only numbers (ids, counts, durations) are kept.
+_UPDATE_CONTENT_LOGGERS = ("aiogram",)
+
+
+def _carries_update_content(logger_name: str) -> bool:
+    return any(
+        logger_name == name or logger_name.startswith(name + ".")
+        for name in _UPDATE_CONTENT_LOGGERS
+    )
+
+
+def _safe_arg(arg: object, strict: bool) -> object:
+    if isinstance(arg, BaseException):
+        return f"<{type(arg).__name__}>"  # exception texts quote their input
+    if isinstance(arg, int | float) or not strict:
+        return arg
+    return f"<{type(arg).__name__}>"
+
+
+def library_message(record: logging.LogRecord) -> tuple[str, str | None]:
+    """A library's log line without what it may quote, and the error kind it names, if any.
+
+    The template (the kind of event: "Failed to fetch updates - %s: %s") is kept; exceptions
+    among the arguments become their type name, because a pydantic `ValidationError` of a bad
+    update quotes the update's text and the sender's name. For aiogram every argument but a
+    number is dropped: its arguments are parts of updates. The rest is scrubbed as any text."""
+    strict = _carries_update_content(record.name)
+    error = next(
+        (type(arg).__name__ for arg in _args_of(record) if isinstance(arg, BaseException)), None
+    )
+    template = record.msg if isinstance(record.msg, str) else f"<{type(record.msg).__name__}>"
+    args = record.args
+    if isinstance(args, tuple):
+        safe: object = tuple(_safe_arg(arg, strict) for arg in args)
+    elif isinstance(args, Mapping):
+        safe = {key: _safe_arg(value, strict) for key, value in args.items()}
+    else:
+        safe = None
+    try:
+        message = template % safe if safe else template
+    except (TypeError, ValueError, KeyError):
+        message = template  # a malformed call: the template alone still says what happened
+    return scrub(message), error
+
+
+def _args_of(record: logging.LogRecord) -> tuple[object, ...]:
+    if isinstance(record.args, tuple):
+        return record.args
+    if isinstance(record.args, Mapping):
+        return tuple(record.args.values())
+    return ()
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         fields = getattr(record, "event_fields", None)
@@ -56,7 +113,9 @@ class JsonFormatter(logging.Formatter):
             payload.update(fields)
         else:
             payload["event"] = "library"
-            payload["message"] = scrub(record.getMessage())
+            payload["message"], error = library_message(record)
+            if error is not None:
+                payload["error"] = error
         if record.exc_info and record.exc_info[0] is not None:
             # Type and place only: exception messages can quote user input.
             exc_type = record.exc_info[0]

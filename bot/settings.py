@@ -6,19 +6,33 @@ The environment variable names are the public contract documented in README.md a
 
 from __future__ import annotations
 
+import io
 import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Self
 
+from dotenv.parser import parse_stream
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _BASE_CONFIG = SettingsConfigDict(
-    env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    env_file=".env",
+    env_file_encoding="utf-8",
+    extra="ignore",
+    case_sensitive=False,
+    # `.env.example` ships `BOT_TOKEN=`, `SECRET_KEY=`, ...: an empty value means "unset" (the
+    # default applies), in the environment and in `.env` alike, so the copy works as shipped.
+    env_ignore_empty=True,
 )
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
+
+
+def _url_path(value: str) -> str:
+    if not re.fullmatch(r"(/[A-Za-z0-9._~-]+)+", value):
+        raise ValueError("must be a path such as /telegram/webhook")
+    return value
 
 
 class TelegramSettings(BaseSettings):
@@ -26,6 +40,8 @@ class TelegramSettings(BaseSettings):
 
     bot_token: SecretStr | None = None
     telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
+    # One reply's repeats on Telegram's 429 / 5xx, from its first attempt (bot/telegram_retry.py).
+    telegram_retry_budget_seconds: float = Field(default=5.0, gt=0, le=60)
 
     @field_validator("bot_token")
     @classmethod
@@ -96,9 +112,19 @@ class BackendSettings(BaseSettings):
     backend: BackendKind = BackendKind.SANDBOX
     backend_url: str | None = None
     backend_token: SecretStr | None = None
+    # One backend operation, its repeats included (backend_client/http.py).
     backend_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # All backend calls of one update: a stalled backend is told within it (bot/backend_budget.py).
+    backend_budget_seconds: float = Field(default=4.0, gt=0, le=60)
     sandbox_path: Path = Path("./var/sandbox.sqlite3")
     sandbox_seed: int = 42
+
+    @field_validator("backend_url")
+    @classmethod
+    def _backend_url_shape(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s):// URL of the Records API")
+        return value
 
     @model_validator(mode="after")
     def _http_needs_url(self) -> Self:
@@ -118,6 +144,11 @@ class WebhookSettings(BaseSettings):
     webhook_host: str = "0.0.0.0"  # noqa: S104 - the container's listen address
     webhook_port: int = Field(default=8080, gt=0, lt=65536)
     webhook_path: str = "/telegram/webhook"
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _path_shape(cls, value: str) -> str:
+        return _url_path(value)
 
     @field_validator("webhook_url")
     @classmethod
@@ -164,6 +195,11 @@ class NotificationSettings(BaseSettings):
     reminder_poll_seconds: float = Field(default=900.0, gt=0)
     lease_seconds: float = Field(default=60.0, gt=0)
     send_concurrency: int = Field(default=8, gt=0, le=256)
+
+    @field_validator("events_path")
+    @classmethod
+    def _path_shape(cls, value: str) -> str:
+        return _url_path(value)
 
     @field_validator("events_secret", mode="before")
     @classmethod
@@ -256,8 +292,30 @@ def describe_validation_error(exc: ValidationError) -> str:
     return f"{name}: {message}" if name else message
 
 
+def check_env_file(path: Path) -> None:
+    """A `.env` that cannot be read as NAME=value lines is one line too: left to the library,
+    a stray byte is a traceback and a broken line a warning (and its variable silently unset)."""
+    if not path.is_file():
+        return
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SettingsError(
+            f"configuration error: {path.name}: not UTF-8 text (byte {exc.start})"
+        ) from None
+    except OSError as exc:
+        raise SettingsError(f"configuration error: {path.name}: {exc.strerror}") from None
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            raise SettingsError(
+                f"configuration error: {path.name} line {binding.original.line}: "
+                "not NAME=value (a quote left open?)"
+            )
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read every section from the environment, turning the first problem into one line."""
+    check_env_file(Path(str(_BASE_CONFIG["env_file"])))
     sections: dict[str, type[BaseSettings]] = {
         "telegram": TelegramSettings,
         "database": DatabaseSettings,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend_client.models import Grant, Requester
 from backend_client.protocol import MAX_RECIPIENTS, RecordsBackend
+from bot.clock import Clock
 from bot.crypto import FieldCipher
 from bot.db.models import User
 from bot.keys import AppKeys
@@ -51,10 +53,16 @@ def _grant_line(grant: Grant) -> str:
 
 
 async def _list_screen(
-    session: AsyncSession, keys: AppKeys, user: User, requester: Requester, backend: RecordsBackend
+    session: AsyncSession,
+    keys: AppKeys,
+    user: User,
+    requester: Requester,
+    backend: RecordsBackend,
+    *,
+    clock: Clock,
 ) -> Screen:
     """The owner's live list with a revoke button per person; `AccessRefused` without a card."""
-    grants = await people_service.grants_given(session, backend, user, requester)
+    grants = await people_service.grants_given(session, backend, user, requester, clock())
     if not grants:
         return Screen(
             _("<b>Who has access to my card</b>\nNobody but you.")
@@ -95,6 +103,7 @@ async def _show(query: CallbackQuery, screen: Screen, *, anew: bool = False) -> 
 @router.message(F.text == MENU_ACCESS)
 async def who_has_access(
     message: Message,
+    clock: Clock,
     state: FSMContext,
     session: AsyncSession,
     user: User,
@@ -102,9 +111,9 @@ async def who_has_access(
     backend: RecordsBackend,
 ) -> None:
     await state.clear()  # a menu tap ends whatever flow was open
-    requester = await requester_of(session, keys, user, message.from_user)
+    requester = await requester_of(session, keys, user, message.from_user, clock())
     try:
-        screen = await _list_screen(session, keys, user, requester, backend)
+        screen = await _list_screen(session, keys, user, requester, backend, clock=clock)
     except AccessRefused as error:
         await message.answer(refusal_text(error))
         return
@@ -114,15 +123,16 @@ async def who_has_access(
 @open_router.callback_query(AccessCb.filter(F.action == AccessAction.LIST))
 async def who_has_access_button(
     query: CallbackQuery,
+    clock: Clock,
     session: AsyncSession,
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
 ) -> None:
     """The list from "My data" or the withdraw question, as a message of its own."""
-    requester = await requester_of(session, keys, user, query.from_user)
+    requester = await requester_of(session, keys, user, query.from_user, clock())
     try:
-        screen = await _list_screen(session, keys, user, requester, backend)
+        screen = await _list_screen(session, keys, user, requester, backend, clock=clock)
     except AccessRefused as error:
         await query.answer(refusal_text(error), show_alert=True)
         return
@@ -140,10 +150,11 @@ async def _refresh_list(
     *,
     before: str = "",
     anew: bool = False,
+    clock: Clock,
 ) -> None:
     """Show the list as it is now (a revoked person's button gone), after `before`."""
     try:
-        screen = await _list_screen(session, keys, user, requester, backend)
+        screen = await _list_screen(session, keys, user, requester, backend, clock=clock)
     except AccessRefused as error:
         screen = Screen(refusal_text(error), None)
     text = f"{before}\n\n{screen.text}" if before else screen.text
@@ -151,7 +162,8 @@ async def _refresh_list(
 
 
 GrantLookup = Callable[
-    [AsyncSession, RecordsBackend, FieldCipher, User, Requester, str], Awaitable[Grant | None]
+    [AsyncSession, RecordsBackend, FieldCipher, User, Requester, str, datetime],
+    Awaitable[Grant | None],
 ]
 """`find_given` or `revoke_given`: the owner's live grant named by a button's reference."""
 
@@ -165,14 +177,16 @@ async def _own_grant(
     backend: RecordsBackend,
     lookup: GrantLookup,
     action: str,
+    *,
+    clock: Clock,
 ) -> tuple[Requester, Grant] | None:
     """The grant the button names, through `lookup` (the backend asked now); None after
     answering the press: no own card any more, or the access has already ended (then the list
     as it is now, unless pressed on the alert, which stays as it was)."""
-    requester = await requester_of(session, keys, user, query.from_user)
+    requester = await requester_of(session, keys, user, query.from_user, clock())
     try:
         grant = await lookup(
-            session, backend, FieldCipher(keys), user, requester, callback_data.ref
+            session, backend, FieldCipher(keys), user, requester, callback_data.ref, clock()
         )
     except AccessRefused as error:
         people_service.log_denied(user, None, error.reason, action)
@@ -181,7 +195,7 @@ async def _own_grant(
     if grant is None:
         await query.answer(_("This access has already ended."), show_alert=True)
         if not callback_data.n:
-            await _refresh_list(query, session, keys, user, requester, backend)
+            await _refresh_list(query, session, keys, user, requester, backend, clock=clock)
         return None
     return requester, grant
 
@@ -189,6 +203,7 @@ async def _own_grant(
 @open_router.callback_query(AccessCb.filter(F.action == AccessAction.REVOKE))
 async def revoke_ask(
     query: CallbackQuery,
+    clock: Clock,
     callback_data: AccessCb,
     session: AsyncSession,
     user: User,
@@ -197,7 +212,15 @@ async def revoke_ask(
 ) -> None:
     """Nothing is revoked yet: getting access back takes a new code from the owner's SMS."""
     found = await _own_grant(
-        query, callback_data, session, user, keys, backend, people_service.find_given, "revoke_ask"
+        query,
+        callback_data,
+        session,
+        user,
+        keys,
+        backend,
+        people_service.find_given,
+        "revoke_ask",
+        clock=clock,
     )
     if found is None:
         return
@@ -217,6 +240,7 @@ async def revoke_ask(
 @open_router.callback_query(AccessCb.filter(F.action == AccessAction.REVOKE_CONFIRM))
 async def revoke(
     query: CallbackQuery,
+    clock: Clock,
     callback_data: AccessCb,
     session: AsyncSession,
     user: User,
@@ -232,6 +256,7 @@ async def revoke(
         backend,
         people_service.revoke_given,
         "revoke_given",
+        clock=clock,
     )
     if found is None:
         return
@@ -242,17 +267,18 @@ async def revoke(
     done = _("✅ Access revoked: {name}\nThey can no longer use your card.").format(
         name=esc(revoked.requester_name)
     )
-    await _refresh_list(query, session, keys, user, requester, backend, before=done)
+    await _refresh_list(query, session, keys, user, requester, backend, before=done, clock=clock)
 
 
 @open_router.callback_query(AccessCb.filter(F.action == AccessAction.KEEP))
 async def keep(
     query: CallbackQuery,
+    clock: Clock,
     session: AsyncSession,
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
 ) -> None:
     await query.answer(_("Nothing changed"))
-    requester = await requester_of(session, keys, user, query.from_user)
-    await _refresh_list(query, session, keys, user, requester, backend)
+    requester = await requester_of(session, keys, user, query.from_user, clock())
+    await _refresh_list(query, session, keys, user, requester, backend, clock=clock)

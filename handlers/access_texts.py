@@ -73,6 +73,20 @@ def try_again_text(seconds: int, now: datetime) -> str:
     return _("You can try again tomorrow after {time} (Moscow time).").format(time=time)
 
 
+def lookup_locked_text(seconds: int, now: datetime) -> str:
+    """The look-up lock-out (`backend_client.lockout`): the same words whether the policy or
+    the account is capped, and whether or not a card has that policy (saying more would help
+    only the person guessing)."""
+    return (
+        _(
+            "Too many wrong birth dates were entered for this policy number or from your "
+            "account, so looking cards up is paused to protect their owners."
+        )
+        + " "
+        + try_again_text(seconds, now)
+    )
+
+
 def sensitive_deleted_text(kind: linking.Sensitive) -> str:
     """Said after deleting a policy number or a code that the bot did not ask for."""
     if kind is linking.Sensitive.POLICY:
@@ -98,12 +112,12 @@ def refusal_text(error: AccessRefused) -> str:
 
 
 async def requester_of(
-    session: AsyncSession, keys: AppKeys, user: User, tg_user: TgUser | None
+    session: AsyncSession, keys: AppKeys, user: User, tg_user: TgUser | None, now: datetime
 ) -> Requester:
     """The user as the backend knows them: a keyed pseudonym and the name the SMS uses (their
     own linked card's, else their Telegram name marked as unverified)."""
     fallback = linking.unverified_requester_name(tg_user.first_name if tg_user is not None else "")
-    name = await people_service.requester_name(session, FieldCipher(keys), user, fallback)
+    name = await people_service.requester_name(session, FieldCipher(keys), user, fallback, now)
     return Requester(id=requester_id_for(keys, user.telegram_id), display_name=name)
 
 

@@ -53,7 +53,7 @@ async def acting_for(
     action: str,
 ) -> Acting:
     """Raises `AccessRefused` unless the user's current grant allows appointments."""
-    requester = await requester_of(session, keys, user, tg_user)
+    requester = await requester_of(session, keys, user, tg_user, now)
     row = await people_service.check_access(
         session, backend, user, person_id, Scope.APPOINTMENTS, requester, action=action, now=now
     )

@@ -18,13 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend_client.errors import BackendError
 from backend_client.protocol import RecordsBackend
+from bot.clock import Clock
 from bot.db.models import User
 from bot.keys import AppKeys
 from bot.logs import log_event, pseudonym
 from bot.services.appointments import booking, calendar
 from bot.services.appointments import watches as watch_service
 from bot.services.appointments.booking import BookingDraft, Failure, Mode
-from bot.services.appointments.clock import Clock, default_clock, msk_date
+from bot.services.appointments.clock import msk_date
 from bot.services.people import AccessRefused
 from handlers.access_texts import refusal_text
 from handlers.appointment_common import (
@@ -82,7 +83,7 @@ async def book_start(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
-    clock: Clock = default_clock,
+    clock: Clock,
 ) -> None:
     await state.set_state(None)
     await drop_draft(state)
@@ -115,7 +116,7 @@ async def choose_for(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
-    clock: Clock = default_clock,
+    clock: Clock,
 ) -> None:
     mode = _CHOOSING[callback_data.flow]
     await start_choosing(
@@ -144,7 +145,7 @@ async def picked(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
-    clock: Clock = default_clock,
+    clock: Clock,
 ) -> None:
     found = await draft_and_acting(query, state, session, user, keys, backend, clock())
     if found is None:
@@ -194,7 +195,7 @@ async def month_shown(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
-    clock: Clock = default_clock,
+    clock: Clock,
 ) -> None:
     found = await draft_and_acting(query, state, session, user, keys, backend, clock())
     if found is None:
@@ -218,7 +219,7 @@ async def day_chosen(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
-    clock: Clock = default_clock,
+    clock: Clock,
 ) -> None:
     found = await draft_and_acting(query, state, session, user, keys, backend, clock())
     if found is None:
@@ -248,7 +249,7 @@ async def back_to_days(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
-    clock: Clock = default_clock,
+    clock: Clock,
 ) -> None:
     found = await draft_and_acting(query, state, session, user, keys, backend, clock())
     if found is None:
@@ -271,7 +272,7 @@ async def other_doctors(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
-    clock: Clock = default_clock,
+    clock: Clock,
 ) -> None:
     found = await draft_and_acting(query, state, session, user, keys, backend, clock())
     if found is None:
@@ -305,7 +306,7 @@ async def time_chosen(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
-    clock: Clock = default_clock,
+    clock: Clock,
 ) -> None:
     found = await draft_and_acting(query, state, session, user, keys, backend, clock())
     if found is None:
@@ -323,8 +324,10 @@ async def time_chosen(
         screen = await fresh_times(backend, acting, draft, clock())
     else:
         await query.answer()
-    await edit_or_send(query, screen)
+    # The token (the idempotency key) is stored before its button is shown: a confirmation
+    # on screen always has its key in the FSM, for the first press and any redelivery.
     await save_draft(state, draft)
+    await edit_or_send(query, screen)
 
 
 @router.callback_query(BookCb.filter(F.action == BookAction.CONFIRM))
@@ -336,12 +339,14 @@ async def confirmed(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
-    clock: Clock = default_clock,
+    clock: Clock,
 ) -> None:
     draft = await load_draft(state)
     if draft is not None and draft.done and draft.token == callback_data.token:
-        # The second tap of a double tap: the first one already booked.
+        # The second tap of a double tap, or this update delivered again after the process
+        # that booked died before showing it: the first one booked; show what it booked.
         await query.answer(_("Already done. See My appointments."), show_alert=True)
+        await _show_done_again(query, state, session, user, keys, backend, draft, clock())
         return
     found = await draft_and_acting(query, state, session, user, keys, backend, clock())
     if found is None:
@@ -370,6 +375,29 @@ async def confirmed(
     await query.answer(_("Done"))
     await edit_or_send(query, Screen(done_text(acting, visit, moving)))
     await send_ics(query, visit, clock())
+
+
+async def _show_done_again(
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    keys: AppKeys,
+    backend: RecordsBackend,
+    draft: BookingDraft,
+    now: datetime,
+) -> None:
+    """The booked visit's screen once more (the same text again is "not modified", harmless);
+    the "Already done" alert has been shown, so a refusal or an outage here says nothing more."""
+    assert draft.done is not None
+    try:
+        acting = await acting_for(
+            session, keys, user, backend, query.from_user, draft.person_id, now, "book"
+        )
+        visit = await backend.get_appointment(acting.grant_id, acting.requester_id, draft.done)
+    except (AccessRefused, BackendError):
+        return
+    await edit_or_send(query, Screen(done_text(acting, visit, draft.mode == Mode.MOVE)))
 
 
 async def _not_done(

@@ -1,12 +1,18 @@
-"""One place that turns failures into honest, localized answers. Users never see exception text."""
+"""One place that turns failures into honest, localized answers. Users never see exception text.
+
+Each failed update is logged once, here, with what the user was told (`told`): `yes`, `no`
+(Telegram would not take the apology either; `bot.telegram_retry` already retried it within its
+budget), or `nobody` (an update without a chat to answer, such as a block).
+"""
 
 from __future__ import annotations
 
 import logging
 
 from aiogram import Router
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import ExceptionTypeFilter
-from aiogram.types import ErrorEvent
+from aiogram.types import ErrorEvent, Message
 from aiogram.utils.i18n import gettext as _
 
 from backend_client.errors import (
@@ -18,6 +24,7 @@ from backend_client.errors import (
     SlotTaken,
 )
 from bot.logs import log_event
+from bot.telegram_retry import DELIVERY_ERRORS
 
 router = Router(name=__name__)
 logger = logging.getLogger(__name__)
@@ -40,34 +47,80 @@ def backend_error_text(error: BackendError) -> str:
     return _("The request could not be completed. Please try again.")
 
 
-async def _tell(event: ErrorEvent, text: str) -> None:
+def undelivered_text() -> str:
+    return _(
+        "Telegram is not delivering our messages right now. Please repeat your request in a minute."
+    )
+
+
+async def _tell(event: ErrorEvent, text: str) -> str:
+    """Say `text` to whoever sent the update; returns `yes`, `no` or `nobody`."""
     update = event.update
-    if update.callback_query is not None:
-        # A callback must always be answered, or the button spins forever.
-        await update.callback_query.answer(text, show_alert=True)
-    elif update.message is not None:
-        await update.message.answer(text)
+    try:
+        if update.callback_query is not None:
+            query = update.callback_query
+            try:
+                # A callback must always be answered, or the button spins forever.
+                await query.answer(text, show_alert=True)
+            except TelegramBadRequest:
+                # Answered already, or too old to answer: say it in the chat instead.
+                if not isinstance(query.message, Message):
+                    return "no"
+                await query.message.answer(text)
+        elif update.message is not None:
+            await update.message.answer(text)
+        else:
+            return "nobody"
+    except TelegramAPIError:
+        return "no"
+    return "yes"
+
+
+@router.error(ExceptionTypeFilter(*DELIVERY_ERRORS))
+async def on_undelivered_reply(event: ErrorEvent) -> bool:
+    """Telegram refused a reply for longer than the retry budget: say so, if it lets us."""
+    error = event.exception
+    assert isinstance(error, TelegramAPIError)
+    told = await _tell(event, undelivered_text())
+    log_event(
+        logger,
+        "reply.undelivered",
+        logging.WARNING,
+        method=error.method.__api_method__,
+        error=type(error).__name__,
+        update_id=event.update.update_id,
+        told=told,
+    )
+    return True
 
 
 @router.error(ExceptionTypeFilter(BackendError))
 async def on_backend_error(event: ErrorEvent) -> bool:
     error = event.exception
     assert isinstance(error, BackendError)
+    told = await _tell(event, backend_error_text(error))
     log_event(
-        logger, "backend.error", logging.WARNING, code=error.code, update_id=event.update.update_id
+        logger,
+        "backend.error",
+        logging.WARNING,
+        code=error.code,
+        update_id=event.update.update_id,
+        told=told,
     )
-    await _tell(event, backend_error_text(error))
     return True
 
 
 @router.error()
 async def on_unexpected_error(event: ErrorEvent) -> bool:
+    told = await _tell(
+        event, _("Something went wrong on our side. Please try again, or send /start.")
+    )
     log_event(
         logger,
         "handler.crashed",
         logging.ERROR,
         error=type(event.exception).__name__,
         update_id=event.update.update_id,
+        told=told,
     )
-    await _tell(event, _("Something went wrong on our side. Please try again, or send /start."))
     return True

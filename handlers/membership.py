@@ -16,6 +16,7 @@ from aiogram.enums import ChatType
 from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter
 from aiogram.types import ChatMemberUpdated
 
+from bot.clock import Clock
 from bot.db.models import User
 from bot.logs import log_event
 from bot.services import users as users_service
@@ -34,21 +35,21 @@ def _own_chat(event: ChatMemberUpdated, user: User | None) -> User | None:
 
 
 @router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=KICKED))
-async def blocked(event: ChatMemberUpdated, user: User | None = None) -> None:
+async def blocked(event: ChatMemberUpdated, clock: Clock, user: User | None = None) -> None:
     # Any old status: whatever the bot believed before, the chat can't be written to now.
     known = _own_chat(event, user)
     if known is None:
         log_event(logger, "user.blocked_bot", known=False)
         return
-    changed = users_service.mark_blocked(known)
+    changed = users_service.mark_blocked(known, clock())
     log_event(logger, "user.blocked_bot", known=True, changed=changed, consent=known.has_consent)
 
 
 @router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=KICKED >> MEMBER))
-async def unblocked(event: ChatMemberUpdated, user: User | None = None) -> None:
+async def unblocked(event: ChatMemberUpdated, clock: Clock, user: User | None = None) -> None:
     known = _own_chat(event, user)
     if known is None:
         log_event(logger, "user.unblocked_bot", known=False)
         return
-    changed = users_service.mark_unblocked(known)
+    changed = users_service.mark_unblocked(known, clock())
     log_event(logger, "user.unblocked_bot", known=True, changed=changed, consent=known.has_consent)

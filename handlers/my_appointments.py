@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend_client.errors import NotFound
 from backend_client.models import Appointment
 from backend_client.protocol import RecordsBackend
+from bot.clock import Clock
 from bot.crypto import FieldCipher
 from bot.db.models import User
 from bot.keys import AppKeys
@@ -23,7 +24,7 @@ from bot.logs import log_event, pseudonym
 from bot.services import people as people_service
 from bot.services.appointments import booking, listing
 from bot.services.appointments.booking import BookingDraft, Failure, Mode
-from bot.services.appointments.clock import Clock, default_clock, msk_date
+from bot.services.appointments.clock import msk_date
 from bot.services.people import AccessRefused
 from handlers.access_texts import esc, refusal_text
 from handlers.appointment_common import (
@@ -120,7 +121,7 @@ async def visits_start(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
-    clock: Clock = default_clock,
+    clock: Clock,
 ) -> None:
     await state.set_state(None)
     await drop_draft(state)
@@ -147,7 +148,7 @@ async def visits_for(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
-    clock: Clock = default_clock,
+    clock: Clock,
 ) -> None:
     try:
         screen = await visits_screen(
@@ -243,7 +244,7 @@ async def visit_view(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
-    clock: Clock = default_clock,
+    clock: Clock,
 ) -> None:
     found = await _visit(query, callback_data, state, session, user, keys, backend, clock())
     if found is None:
@@ -280,7 +281,7 @@ async def visit_move(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
-    clock: Clock = default_clock,
+    clock: Clock,
 ) -> None:
     found = await _visit(query, callback_data, state, session, user, keys, backend, clock())
     if found is None or not await _changeable(query, callback_data, state, *found, clock()):
@@ -309,7 +310,7 @@ async def visit_cancel_ask(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
-    clock: Clock = default_clock,
+    clock: Clock,
 ) -> None:
     found = await _visit(query, callback_data, state, session, user, keys, backend, clock())
     if found is None or not await _changeable(query, callback_data, state, *found, clock()):
@@ -330,7 +331,7 @@ async def visit_cancel(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
-    clock: Clock = default_clock,
+    clock: Clock,
 ) -> None:
     now = clock()
     found = await _visit(query, callback_data, state, session, user, keys, backend, now)
@@ -405,7 +406,7 @@ async def visit_ics(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
-    clock: Clock = default_clock,
+    clock: Clock,
 ) -> None:
     found = await _visit(query, callback_data, state, session, user, keys, backend, clock())
     if found is None or not await _changeable(query, callback_data, state, *found, clock()):

@@ -9,6 +9,7 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock
 from bot.db.models import User
 from bot.services.notifications import settings as prefs_service
 from bot.services.notifications.kinds import Switch
@@ -59,14 +60,18 @@ async def back_home(query: CallbackQuery, user: User, session: AsyncSession) -> 
 
 @router.callback_query(NotifySetCb.filter(F.action == SetAction.SWITCH))
 async def toggle_switch(
-    query: CallbackQuery, callback_data: NotifySetCb, user: User, session: AsyncSession
+    query: CallbackQuery,
+    callback_data: NotifySetCb,
+    user: User,
+    session: AsyncSession,
+    clock: Clock,
 ) -> None:
     try:
         switch = Switch(callback_data.value)
     except ValueError:
         await query.answer(_("This button is out of date."), show_alert=True)
         return
-    prefs = await prefs_service.toggle_switch(session, user.id, switch)
+    prefs = await prefs_service.toggle_switch(session, user.id, switch, now=clock())
     await _show(query, _home_text(), settings_keyboard(prefs, _locale()))
 
 
@@ -85,8 +90,10 @@ async def quiet(query: CallbackQuery, user: User, session: AsyncSession) -> None
 
 
 @router.callback_query(NotifySetCb.filter(F.action == SetAction.QUIET_TOGGLE))
-async def quiet_toggle(query: CallbackQuery, user: User, session: AsyncSession) -> None:
-    prefs = await prefs_service.toggle_quiet(session, user.id)
+async def quiet_toggle(
+    query: CallbackQuery, user: User, session: AsyncSession, clock: Clock
+) -> None:
+    prefs = await prefs_service.toggle_quiet(session, user.id, now=clock())
     await _show(query, _quiet_text(), quiet_keyboard(prefs))
 
 
@@ -94,7 +101,11 @@ async def quiet_toggle(query: CallbackQuery, user: User, session: AsyncSession) 
     NotifySetCb.filter(F.action.in_({SetAction.QUIET_START, SetAction.QUIET_END}))
 )
 async def quiet_bound(
-    query: CallbackQuery, callback_data: NotifySetCb, user: User, session: AsyncSession
+    query: CallbackQuery,
+    callback_data: NotifySetCb,
+    user: User,
+    session: AsyncSession,
+    clock: Clock,
 ) -> None:
     start = callback_data.action is SetAction.QUIET_START
     if not callback_data.value:  # the picker itself
@@ -104,7 +115,7 @@ async def quiet_bound(
         return
     try:
         prefs = await prefs_service.set_quiet_bound(
-            session, user.id, start=start, minute=int(callback_data.value)
+            session, user.id, start=start, minute=int(callback_data.value), now=clock()
         )
     except prefs_service.EmptyQuietHours:
         await query.answer(
@@ -134,10 +145,16 @@ async def offsets(query: CallbackQuery, user: User, session: AsyncSession) -> No
 
 @router.callback_query(NotifySetCb.filter(F.action == SetAction.OFFSET_TOGGLE))
 async def offset_toggle(
-    query: CallbackQuery, callback_data: NotifySetCb, user: User, session: AsyncSession
+    query: CallbackQuery,
+    callback_data: NotifySetCb,
+    user: User,
+    session: AsyncSession,
+    clock: Clock,
 ) -> None:
     try:
-        prefs = await prefs_service.toggle_offset(session, user.id, int(callback_data.value))
+        prefs = await prefs_service.toggle_offset(
+            session, user.id, int(callback_data.value), now=clock()
+        )
     except ValueError:
         await query.answer(_("This button is out of date."), show_alert=True)
         return

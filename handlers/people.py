@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend_client.errors import BackendUnavailable
 from backend_client.models import Relation, Scope
 from backend_client.protocol import RecordsBackend
+from bot.clock import Clock
 from bot.crypto import FieldCipher
 from bot.db.models import User
 from bot.keys import AppKeys
@@ -41,6 +42,8 @@ from keyboards.people import (
 
 router = Router(name=__name__)
 logger = logging.getLogger(__name__)
+# FSM data: the row whose removal the user was just asked about (an id only).
+UNLINK_ASKED_KEY = "unlink_asked"
 
 
 def person_line(person: Person) -> str:
@@ -56,6 +59,7 @@ def person_line(person: Person) -> str:
 @router.message(F.text == MENU_PEOPLE)
 async def my_people(
     message: Message,
+    clock: Clock,
     state: FSMContext,
     session: AsyncSession,
     user: User,
@@ -64,13 +68,13 @@ async def my_people(
 ) -> None:
     await state.clear()  # a menu tap ends whatever flow was open, and its draft
     await linking.drop_drafts(session, user)
-    requester = await requester_of(session, keys, user, message.from_user)
+    requester = await requester_of(session, keys, user, message.from_user, clock())
     try:
         # Grants revoked by an owner or ended (a child who turned 15) disappear from the list.
-        await people_service.drop_inactive(session, backend, user, requester.id)
+        await people_service.drop_inactive(session, backend, user, requester.id, clock())
     except BackendUnavailable:
         log_event(logger, "people.sync_skipped", logging.WARNING)
-    people = await people_service.list_people(session, FieldCipher(keys), user)
+    people = await people_service.list_people(session, FieldCipher(keys), user, clock())
     has_own = any(p.relation is Relation.SELF for p in people)
     if people:
         text = _("<b>My people</b>\n") + "\n".join("• " + person_line(p) for p in people)
@@ -92,12 +96,21 @@ async def _checked(
     backend: RecordsBackend,
     person_id: int,
     action: str,
+    *,
+    clock: Clock,
 ) -> Person | None:
     """The person if the user may act on them right now; otherwise tells the user why."""
-    requester = await requester_of(session, keys, user, query.from_user)
+    requester = await requester_of(session, keys, user, query.from_user, clock())
     try:
         row = await people_service.check_access(
-            session, backend, user, person_id, Scope.APPOINTMENTS, requester, action=action
+            session,
+            backend,
+            user,
+            person_id,
+            Scope.APPOINTMENTS,
+            requester,
+            action=action,
+            now=clock(),
         )
     except AccessRefused as error:
         await query.answer(refusal_text(error), show_alert=True)
@@ -108,13 +121,16 @@ async def _checked(
 @router.callback_query(PersonCb.filter(F.action == PersonAction.VIEW))
 async def view_person(
     query: CallbackQuery,
+    clock: Clock,
     callback_data: PersonCb,
     session: AsyncSession,
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
 ) -> None:
-    person = await _checked(query, session, user, keys, backend, callback_data.id, "view")
+    person = await _checked(
+        query, session, user, keys, backend, callback_data.id, "view", clock=clock
+    )
     if person is None:
         return
     await query.answer()
@@ -124,12 +140,31 @@ async def view_person(
 
 @router.callback_query(PersonCb.filter(F.action == PersonAction.UNLINK))
 async def unlink_ask(
-    query: CallbackQuery, callback_data: PersonCb, session: AsyncSession, user: User, keys: AppKeys
+    query: CallbackQuery,
+    clock: Clock,
+    callback_data: PersonCb,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    keys: AppKeys,
 ) -> None:
-    people = await people_service.list_people(session, FieldCipher(keys), user)
-    person = next((p for p in people if p.id == callback_data.id), None)
+    await _ask_unlink(query, clock, callback_data.id, state, session, user, keys)
+
+
+async def _ask_unlink(
+    query: CallbackQuery,
+    clock: Clock,
+    person_id: int,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    keys: AppKeys,
+) -> None:
+    """Asks "Remove ...?"; only then does its "Yes, remove" (for this person) remove."""
+    people = await people_service.list_people(session, FieldCipher(keys), user, clock())
+    person = next((p for p in people if p.id == person_id), None)
     if person is None:
-        people_service.log_denied(user, callback_data.id, AccessRefused.NOT_YOURS, "unlink")
+        people_service.log_denied(user, person_id, AccessRefused.NOT_YOURS, "unlink")
         await query.answer(refusal_text(AccessRefused(AccessRefused.NOT_YOURS)), show_alert=True)
         return
     await query.answer()
@@ -137,6 +172,9 @@ async def unlink_ask(
         await query.message.answer(
             _unlink_question(person), reply_markup=unlink_confirm_keyboard(person.id)
         )
+        # Recorded once the question is on the screen: a "Yes" is never taken for an
+        # answer to a question that was not shown.
+        await state.update_data({UNLINK_ASKED_KEY: person.id})
 
 
 def _unlink_question(person: Person) -> str:
@@ -155,6 +193,7 @@ def _unlink_question(person: Person) -> str:
 @router.callback_query(PersonCb.filter(F.action == PersonAction.UNLINK_CONFIRM))
 async def unlink(
     query: CallbackQuery,
+    clock: Clock,
     callback_data: PersonCb,
     state: FSMContext,
     session: AsyncSession,
@@ -162,15 +201,24 @@ async def unlink(
     keys: AppKeys,
     backend: RecordsBackend,
 ) -> None:
-    requester = await requester_of(session, keys, user, query.from_user)
+    data = await state.get_data()
+    if data.get(UNLINK_ASKED_KEY) != callback_data.id:
+        # "Yes, remove" without its question: forged data, or a question from before another
+        # flow. Removing costs the person a new code, so the question is asked (again) first.
+        log_event(logger, "people.unlink_unasked", user=pseudonym(user.telegram_id))
+        await _ask_unlink(query, clock, callback_data.id, state, session, user, keys)
+        return
+    requester = await requester_of(session, keys, user, query.from_user, clock())
     try:
         await people_service.unlink(session, backend, user, callback_data.id, requester)
     except AccessRefused as error:
+        await state.update_data({UNLINK_ASKED_KEY: None})
         await query.answer(refusal_text(error), show_alert=True)
         return
-    data = await state.get_data()
+    answered: dict[str, object] = {UNLINK_ASKED_KEY: None}  # one question, one removal
     if data.get(REMEMBERED_PERSON_KEY) == callback_data.id:
-        await state.update_data({REMEMBERED_PERSON_KEY: None})
+        answered[REMEMBERED_PERSON_KEY] = None
+    await state.update_data(answered)
     log_event(logger, "people.unlinked", user=pseudonym(user.telegram_id))
     await query.answer(_("Removed"))
     if isinstance(query.message, Message):
@@ -189,6 +237,8 @@ async def ask_whose_card(
     user: User,
     keys: AppKeys,
     needed: Scope,
+    *,
+    clock: Clock,
 ) -> Person | None:
     """For features acting on a patient: the person to act for, or None after asking.
 
@@ -196,7 +246,7 @@ async def ask_whose_card(
     in this conversation; the choice comes back through `PersonCb(action=PICK)`. The caller
     must still run `people_service.check_access` before touching the patient.
     """
-    people = await people_service.list_people(session, FieldCipher(keys), user)
+    people = await people_service.list_people(session, FieldCipher(keys), user, clock())
     remembered = (await state.get_data()).get(REMEMBERED_PERSON_KEY)
     choice = people_service.whose_card(people, remembered, needed)
     if choice.chosen is not None:
@@ -215,6 +265,7 @@ async def ask_whose_card(
 @router.callback_query(PersonCb.filter(F.action == PersonAction.PICK))
 async def person_picked(
     query: CallbackQuery,
+    clock: Clock,
     callback_data: PersonCb,
     state: FSMContext,
     session: AsyncSession,
@@ -222,7 +273,9 @@ async def person_picked(
     keys: AppKeys,
     backend: RecordsBackend,
 ) -> None:
-    person = await _checked(query, session, user, keys, backend, callback_data.id, "pick")
+    person = await _checked(
+        query, session, user, keys, backend, callback_data.id, "pick", clock=clock
+    )
     if person is None:
         return
     await state.update_data({REMEMBERED_PERSON_KEY: person.id})

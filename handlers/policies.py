@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from datetime import datetime
 
 from aiogram import Bot, F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
@@ -26,6 +27,7 @@ from backend_client.errors import (
     CodeWrong,
     GrantLimitReached,
     InvalidRequest,
+    LookupLocked,
     NotFound,
     RateLimited,
 )
@@ -37,8 +39,8 @@ from backend_client.protocol import (
     SENDS_PER_HOUR,
     RecordsBackend,
 )
-from bot.crypto import FieldCipher
-from bot.db.base import utcnow
+from bot.clock import Clock
+from bot.crypto import FieldCipher, requester_id_for
 from bot.db.models import LinkDraft, LinkedPerson, User
 from bot.keys import AppKeys
 from bot.logs import log_event, pseudonym
@@ -48,6 +50,7 @@ from handlers.access_texts import (
     MOSCOW,
     delete_sensitive,
     esc,
+    lookup_locked_text,
     requester_of,
     scope_text,
     sensitive_deleted_text,
@@ -82,6 +85,9 @@ logger = logging.getLogger(__name__)
 DRAFT_KEY = "draft_id"
 SEND_AFTER_KEY = "send_after"
 """FSM data: when the held-back code may be sent (epoch seconds), while in `LinkFlow.send`."""
+ASKED_KEY = "asked"
+"""FSM data: `linking.AskedCode` of the code sent, while in `LinkFlow.code` (to finish a link
+whose confirm went through at the backend before a crash)."""
 _RELATIONS = {
     LinkKind.SELF: Relation.SELF,
     LinkKind.RELATIVE: Relation.RELATIVE,
@@ -191,13 +197,15 @@ async def start_link(
     session: AsyncSession,
     user: User,
     keys: AppKeys,
+    clock: Clock,
 ) -> None:
     await query.answer()
     if not isinstance(query.message, Message):
         return
+    now = clock()
     relation = _RELATIONS[callback_data.kind]
     if relation is Relation.SELF:
-        own = await people_service.own_card(session, user)
+        own = await people_service.own_card(session, user, now)
         if own is not None:
             # An old "My own policy" button: nothing to link, and whatever the user was doing
             # (a booking, say) stays as it was.
@@ -206,7 +214,7 @@ async def start_link(
                 _("Your own card is already linked:") + "\n" + person_line(person)
             )
             return
-    if relation is Relation.CHILD and await people_service.own_card(session, user) is None:
+    if relation is Relation.CHILD and await people_service.own_card(session, user, now) is None:
         await query.message.answer(
             _(
                 "A child is linked through the parent's own card. First link your own policy: "
@@ -214,7 +222,7 @@ async def start_link(
             )
         )
         return
-    draft = await linking.start_draft(session, user, relation)
+    draft = await linking.start_draft(session, user, relation, now)
     await state.set_data({DRAFT_KEY: draft.id})
     if not await linking.has_verified_phone(session, user):
         await state.set_state(LinkFlow.phone)
@@ -265,6 +273,7 @@ async def phone_shared(
     session: AsyncSession,
     user: User,
     keys: AppKeys,
+    clock: Clock,
 ) -> None:
     contact = message.contact
     assert contact is not None
@@ -279,7 +288,7 @@ async def phone_shared(
             reply_markup=share_phone_keyboard(),
         )
         return
-    await linking.remember_phone(session, FieldCipher(keys), user, contact.phone_number)
+    await linking.remember_phone(session, FieldCipher(keys), user, contact.phone_number, clock())
     await delete_sensitive(message)
     draft = await _draft_or_lost(message, state, session, user)
     if draft is None:
@@ -364,7 +373,12 @@ def birth_date_error_text(error: linking.BirthDateInputError) -> str:
 
 @router.message(LinkFlow.policy, F.text, not_menu_button)
 async def policy_entered(
-    message: Message, state: FSMContext, session: AsyncSession, user: User, keys: AppKeys
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    keys: AppKeys,
+    clock: Clock,
 ) -> None:
     await delete_sensitive(message)
     draft = await _draft_or_lost(message, state, session, user)
@@ -375,7 +389,14 @@ async def policy_entered(
     except linking.PolicyInputError as error:
         await message.answer(policy_error_text(error))
         return
-    linking.set_draft_policy(FieldCipher(keys), draft, policy)
+    cipher = FieldCipher(keys)
+    now = clock()
+    requester_id = requester_id_for(keys, user.telegram_id)
+    wait = await linking.lookup_wait(session, cipher, requester_id, policy, now)
+    if wait > 0:  # said at once: no point answering the next questions to be refused
+        await _lookup_locked(message, state, session, user, LookupLocked(wait), now)
+        return
+    linking.set_draft_policy(cipher, draft, policy)
     await state.set_state(LinkFlow.birth_date)
     await message.answer(_("Policy accepted. Now the birth date, for example 01.02.1980."))
 
@@ -388,12 +409,13 @@ async def birth_date_entered(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
+    clock: Clock,
 ) -> None:
     await delete_sensitive(message)
     draft = await _draft_or_lost(message, state, session, user)
     if draft is None:
         return
-    today = utcnow().astimezone(MOSCOW).date()
+    today = clock().astimezone(MOSCOW).date()
     try:
         born = linking.parse_birth_date(message.text or "", today)
     except linking.BirthDateInputError as error:
@@ -406,9 +428,9 @@ async def birth_date_entered(
         await message.answer(_("What may you do with this card?"), reply_markup=scope_keyboard())
         return
     if relation is Relation.CHILD:
-        await _link_child(message, state, session, user, keys, backend, draft)
+        await _link_child(message, state, session, user, keys, backend, draft, clock())
         return
-    await _request_code(message, state, session, user, keys, backend, draft)
+    await _request_code(message, state, session, user, keys, backend, draft, clock())
 
 
 # --- scope and term (relatives) -------------------------------------------------------------
@@ -444,32 +466,47 @@ async def term_chosen(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
+    clock: Clock,
 ) -> None:
     pressed = await _pressed_draft(query, state, session, user)
     if pressed is None:
         return
     message, draft = pressed
     term = linking.AccessTerm(callback_data.term.value)
-    draft.access_expires_at = linking.term_expires_at(term, utcnow())
+    now = clock()
+    draft.access_expires_at = linking.term_expires_at(term, now)
     await message.edit_reply_markup(reply_markup=None)
-    await _request_code(message, state, session, user, keys, backend, draft, query)
+    await _request_code(message, state, session, user, keys, backend, draft, now, query)
 
 
 # --- the code -------------------------------------------------------------------------------
 
 
-def _code_sent_text(challenge: Challenge) -> str:
+def _code_sent_text(challenge: Challenge, label: str | None, now: datetime) -> str:
+    """Where the code went, and nothing else about the card's owner.
+
+    Before the code is confirmed, whoever typed a policy number and a birth date has proved
+    nothing, so the owner's name (the backend's "Галина К.") is not shown: a relative is named
+    by the user's own label ("Mum"). The masked phone "+7 *** ***-01-24" stays: it is what
+    EMIAS and Gosuslugi show at this step, so a person knows which phone to look at (an old
+    number, a relative's), and four digits of a phone do not identify its owner."""
     phone = esc(challenge.phone_masked)
-    minutes = max(1, (int((challenge.expires_at - utcnow()).total_seconds()) + 59) // 60)
+    minutes = max(1, (int((challenge.expires_at - now).total_seconds()) + 59) // 60)
     if challenge.relation is Relation.SELF:
         lead = _("We sent a code by SMS to the phone linked to your card: {phone}.").format(
             phone=phone
         )
+    elif label:
+        lead = _(
+            "We sent a code by SMS to the owner's phone: {phone}. The SMS says who asks for "
+            "access and to what. Ask the owner ({label}) to tell you the code; only they can "
+            "give it."
+        ).format(phone=phone, label=esc(label))
     else:
         lead = _(
             "We sent a code by SMS to the owner's phone: {phone}. The SMS says who asks for "
-            "access and to what. Ask {name} to tell you the code; only they can give it."
-        ).format(phone=phone, name=esc(challenge.patient.display_name))
+            "access and to what. Ask the owner to tell you the code; only they can give it."
+        ).format(phone=phone)
     return (
         lead
         + "\n"
@@ -489,6 +526,7 @@ async def _request_code(
     keys: AppKeys,
     backend: RecordsBackend,
     draft: LinkDraft,
+    now: datetime,
     query: CallbackQuery | None = None,
     pending: CallbackQuery | None = None,
 ) -> None:
@@ -496,11 +534,18 @@ async def _request_code(
     answered); `pending`: the "Send the code" press, answered here with the outcome."""
     press = pending or query
     tg_user = press.from_user if press is not None else message.from_user
-    requester = await requester_of(session, keys, user, tg_user)
+    requester = await requester_of(session, keys, user, tg_user, now)
+    cipher = FieldCipher(keys)
     try:
-        challenge = await linking.request_code(backend, FieldCipher(keys), draft, requester)
+        challenge = await linking.request_code(session, backend, cipher, draft, requester, now)
+    except LookupLocked as error:
+        await _answer(pending)
+        if pending is not None:
+            await _drop_buttons(message)
+        await _lookup_locked(message, state, session, user, error, now)
+        return
     except RateLimited as error:
-        await _send_refused(message, state, session, user, error, pending)
+        await _send_refused(message, state, session, user, error, pending, now)
         return
     except (NotFound, InvalidRequest):
         await _answer(pending)
@@ -522,11 +567,13 @@ async def _request_code(
         await pending.answer(_("The code was sent"))
         await _drop_buttons(message)
     await state.set_state(LinkFlow.code)
-    await state.set_data({DRAFT_KEY: draft.id})
+    asked = linking.AskedCode.of(cipher, challenge)
+    await state.set_data({DRAFT_KEY: draft.id, ASKED_KEY: asked.to_data()})
     log_event(
         logger, "link.code_requested", user=pseudonym(user.telegram_id), relation=draft.relation
     )
-    await message.answer(_code_sent_text(challenge), reply_markup=code_keyboard())
+    label = linking.read_draft(cipher, draft).label
+    await message.answer(_code_sent_text(challenge, label, now), reply_markup=code_keyboard())
 
 
 async def _answer(pending: CallbackQuery | None) -> None:
@@ -546,11 +593,11 @@ async def _send_refused(
     user: User,
     error: RateLimited,
     pending: CallbackQuery | None,
+    now: datetime,
 ) -> None:
     """The backend held the SMS back. The one-a-minute pause keeps every answer and offers
     "Send the code" (pressed too early, it says how long is left); the hourly and daily caps
     end the attempt and say when to try again."""
-    now = utcnow()
     if linking.is_short_pause(error.retry_after):
         await state.set_state(LinkFlow.send)
         await state.update_data({SEND_AFTER_KEY: linking.send_after(now, error.retry_after)})
@@ -582,6 +629,26 @@ async def _send_refused(
     )
 
 
+async def _lookup_locked(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    error: LookupLocked,
+    now: datetime,
+) -> None:
+    """Too many wrong birth dates for this policy or from this account (the bot's count or the
+    backend's): the attempt ends, and the person is told when they may try again."""
+    await _end(state, session, user)
+    log_event(logger, "link.lookup_locked", user=pseudonym(user.telegram_id))
+    await message.answer(
+        lookup_locked_text(error.retry_after, now)
+        + " "
+        + _("This attempt is over and your answers were deleted."),
+        reply_markup=main_menu(),
+    )
+
+
 def _send_in_text(seconds: int) -> str:
     return _("The code can be sent in {wait}.").format(wait=wait_text(seconds))
 
@@ -601,6 +668,7 @@ async def send_code_now(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
+    clock: Clock,
 ) -> None:
     """The held-back code: the backend decides whether the pause is over (its clock is the one
     that counts), and says how long is left if not."""
@@ -612,16 +680,18 @@ async def send_code_now(
         await query.answer()
         await _lost(query.message, state)
         return
-    await _request_code(query.message, state, session, user, keys, backend, draft, pending=query)
+    await _request_code(
+        query.message, state, session, user, keys, backend, draft, clock(), pending=query
+    )
 
 
 @router.message(LinkFlow.send, not_menu_button)
-async def code_not_sent_yet(message: Message, state: FSMContext) -> None:
+async def code_not_sent_yet(message: Message, state: FSMContext, clock: Clock) -> None:
     """Anything typed while the code waits; a code-like number (an old SMS) is deleted."""
     kind = linking.looks_sensitive(message.text)
     if kind is not None:
         await delete_sensitive(message)
-    left = linking.seconds_until((await state.get_data()).get(SEND_AFTER_KEY), utcnow())
+    left = linking.seconds_until((await state.get_data()).get(SEND_AFTER_KEY), clock())
     lead = _("Message deleted.") + " " if kind is not None else ""
     if left > 0:
         text = _(
@@ -658,6 +728,7 @@ async def code_entered(
     backend: RecordsBackend,
     bot: Bot,
     i18n: I18n,
+    clock: Clock,
 ) -> None:
     code = (message.text or "").strip()
     await delete_sensitive(message)
@@ -670,10 +741,14 @@ async def code_entered(
             _("The code has {digits} digits. Please enter it again.").format(digits=CODE_LENGTH)
         )
         return
-    requester = await requester_of(session, keys, user, message.from_user)
+    now = clock()
+    requester = await requester_of(session, keys, user, message.from_user, now)
     cipher = FieldCipher(keys)
+    asked = linking.AskedCode.from_data((await state.get_data()).get(ASKED_KEY))
     try:
-        linked = await linking.confirm_code(session, backend, cipher, user, draft, code, requester)
+        linked = await linking.confirm_code(
+            session, backend, cipher, user, draft, code, requester, now, asked
+        )
     except CodeWrong as error:
         if error.attempts_left <= 0:
             await message.answer(_exhausted_text(), reply_markup=restart_keyboard())
@@ -762,6 +837,7 @@ async def resend(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
+    clock: Clock,
 ) -> None:
     draft = await _draft(state, session, user)
     if not isinstance(query.message, Message):
@@ -771,14 +847,15 @@ async def resend(
         await query.answer()
         await _lost(query.message, state)
         return
-    requester = await requester_of(session, keys, user, query.from_user)
+    now = clock()
+    requester = await requester_of(session, keys, user, query.from_user, now)
     try:
         challenge = await linking.resend_code(backend, draft, requester)
     except RateLimited as error:
         if linking.is_short_pause(error.retry_after):
             text = _("A new code can be sent in {wait}.").format(wait=wait_text(error.retry_after))
         else:  # the caps: the code already sent may still work until it expires
-            text = _caps_text() + " " + try_again_text(error.retry_after, utcnow())
+            text = _caps_text() + " " + try_again_text(error.retry_after, now)
         await query.answer(text, show_alert=True)
         return
     except (CodeExhausted, NotFound, AccessDenied):
@@ -789,7 +866,8 @@ async def resend(
         )
         return
     await query.answer(_("A new code was sent"))
-    await query.message.answer(_code_sent_text(challenge), reply_markup=code_keyboard())
+    label = linking.read_draft(FieldCipher(keys), draft).label
+    await query.message.answer(_code_sent_text(challenge, label, now), reply_markup=code_keyboard())
 
 
 @router.callback_query(LinkFlow.code, CodeCb.filter(F.action == CodeAction.RESTART))
@@ -816,8 +894,9 @@ async def _link_child(
     keys: AppKeys,
     backend: RecordsBackend,
     draft: LinkDraft,
+    now: datetime,
 ) -> None:
-    own = await people_service.own_card(session, user)
+    own = await people_service.own_card(session, user, now)
     if own is None:
         await _end(state, session, user)
         await message.answer(
@@ -826,10 +905,10 @@ async def _link_child(
         return
     cipher = FieldCipher(keys)
     data = linking.read_draft(cipher, draft)
-    if not linking.child_age_ok(data.birth_date, utcnow().astimezone(MOSCOW).date()):
+    if not linking.child_age_ok(data.birth_date, now.astimezone(MOSCOW).date()):
         await _too_old(message, state)
         return
-    existing = await linking.linked_child(session, cipher, user, data.policy)
+    existing = await linking.linked_child(session, cipher, user, data.policy, now)
     if existing is not None:
         await _end(state, session, user)
         label = people_service.to_person(cipher, existing).label
@@ -840,11 +919,14 @@ async def _link_child(
             reply_markup=main_menu(),
         )
         return
-    requester = await requester_of(session, keys, user, message.from_user)
+    requester = await requester_of(session, keys, user, message.from_user, now)
     try:
         person = await linking.link_child(
-            session, backend, cipher, user, draft, own.grant_id, requester
+            session, backend, cipher, user, draft, own.grant_id, requester, now
         )
+    except LookupLocked as error:
+        await _lookup_locked(message, state, session, user, error, now)
+        return
     except (NotFound, InvalidRequest):
         await _ask_policy(
             message,

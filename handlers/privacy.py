@@ -18,14 +18,16 @@ from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend_client.protocol import RecordsBackend
+from bot.clock import Clock
 from bot.db.models import User
+from bot.flows import privacy as privacy_flow
 from bot.keys import AppKeys
 from bot.services import people as people_service
 from bot.services import privacy as privacy_service
 from bot.services import users as users_service
 from bot.services.privacy import AccessGiven
 from bot.settings import Settings
-from handlers import records
+from handlers import records, render
 from handlers.access_texts import esc, requester_of
 from keyboards.menu import MENU_PRIVACY
 from keyboards.privacy import (
@@ -33,7 +35,6 @@ from keyboards.privacy import (
     PrivacyCb,
     access_keyboard,
     confirm_keyboard,
-    privacy_keyboard,
 )
 
 router = Router(name=__name__)
@@ -41,24 +42,15 @@ router = Router(name=__name__)
 
 @router.message(Command("privacy"))
 @router.message(F.text == MENU_PRIVACY)
-async def privacy(message: Message, user: User, session: AsyncSession) -> None:
-    summary = await privacy_service.stored_summary(session, user)
-    text = _(
-        "<b>What the bot keeps about you</b>\n"
-        "• Telegram id and language\n"
-        "• consent given: {consent}\n"
-        "• linked people: {people}\n\n"
-        "Your medical records are not stored: they are read from the EMK when you open them."
-    ).format(
-        consent=_("yes") if summary.has_consent else _("no"),
-        people=summary.linked_people,
-    )
-    await message.answer(text, reply_markup=privacy_keyboard(has_own_card=summary.has_own_card))
+async def privacy(message: Message, clock: Clock, user: User, session: AsyncSession) -> None:
+    summary = await privacy_service.stored_summary(session, user, clock())
+    await render.send(message, privacy_flow.summary_screen(summary, _))
 
 
 @router.callback_query(PrivacyCb.filter(F.action == PrivacyAction.JOURNAL))
 async def journal(
     query: CallbackQuery,
+    clock: Clock,
     session: AsyncSession,
     user: User,
     keys: AppKeys,
@@ -67,7 +59,7 @@ async def journal(
 ) -> None:
     """The journal ("who viewed my card"): the same screen as in the medical record (and, like
     every part of "My data", with or without consent)."""
-    await records.journal(query, session, user, keys, backend, settings)
+    await records.journal(query, clock, session, user, keys, backend, settings)
 
 
 async def _access_given(
@@ -76,9 +68,11 @@ async def _access_given(
     user: User,
     backend: RecordsBackend,
     tg_user: TgUser | None,
+    *,
+    clock: Clock,
 ) -> AccessGiven:
-    requester = await requester_of(session, keys, user, tg_user)
-    return await privacy_service.access_given(session, backend, user, requester)
+    requester = await requester_of(session, keys, user, tg_user, clock())
+    return await privacy_service.access_given(session, backend, user, requester, clock())
 
 
 def _names(given: AccessGiven) -> str:
@@ -122,12 +116,13 @@ def _withdraw_question(given: AccessGiven, has_people: bool) -> str:
 @router.callback_query(PrivacyCb.filter(F.action == PrivacyAction.WITHDRAW))
 async def withdraw_ask(
     query: CallbackQuery,
+    clock: Clock,
     session: AsyncSession,
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
 ) -> None:
-    given = await _access_given(session, keys, user, backend, query.from_user)
+    given = await _access_given(session, keys, user, backend, query.from_user, clock=clock)
     has_people = await people_service.count_people(session, user) > 0
     await query.answer()
     if isinstance(query.message, Message):
@@ -147,11 +142,12 @@ async def withdraw(
     session: AsyncSession,
     keys: AppKeys,
     backend: RecordsBackend,
+    clock: Clock,
 ) -> None:
-    users_service.withdraw_consent(user)
+    users_service.withdraw_consent(user, clock())
     await state.clear()
     await query.answer(_("Consent withdrawn"))
-    given = await _access_given(session, keys, user, backend, query.from_user)
+    given = await _access_given(session, keys, user, backend, query.from_user, clock=clock)
     text = _("Consent withdrawn. To use the bot again, send /start.")
     if given.names:
         text += "\n\n" + _(
@@ -175,12 +171,14 @@ async def _forget_question(
     user: User,
     backend: RecordsBackend,
     tg_user: TgUser | None,
+    *,
+    clock: Clock,
 ) -> str:
     text = _("Delete everything the bot keeps about you? This cannot be undone.")
     people = await people_service.count_people(session, user)
     if people == 0:
         return text
-    given = await _access_given(session, keys, user, backend, tg_user)
+    given = await _access_given(session, keys, user, backend, tg_user, clock=clock)
     ends = [
         ngettext(
             "your access to {count} card in My people",
@@ -203,9 +201,14 @@ async def _forget_question(
 
 @router.message(Command("forget"))
 async def forget_ask(
-    message: Message, session: AsyncSession, user: User, keys: AppKeys, backend: RecordsBackend
+    message: Message,
+    clock: Clock,
+    session: AsyncSession,
+    user: User,
+    keys: AppKeys,
+    backend: RecordsBackend,
 ) -> None:
-    text = await _forget_question(session, keys, user, backend, message.from_user)
+    text = await _forget_question(session, keys, user, backend, message.from_user, clock=clock)
     await message.answer(
         text, reply_markup=confirm_keyboard(PrivacyAction.FORGET_CONFIRM, _("Yes, delete"))
     )
@@ -213,9 +216,14 @@ async def forget_ask(
 
 @router.callback_query(PrivacyCb.filter(F.action == PrivacyAction.FORGET))
 async def forget_ask_button(
-    query: CallbackQuery, session: AsyncSession, user: User, keys: AppKeys, backend: RecordsBackend
+    query: CallbackQuery,
+    clock: Clock,
+    session: AsyncSession,
+    user: User,
+    keys: AppKeys,
+    backend: RecordsBackend,
 ) -> None:
-    text = await _forget_question(session, keys, user, backend, query.from_user)
+    text = await _forget_question(session, keys, user, backend, query.from_user, clock=clock)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(
@@ -226,6 +234,7 @@ async def forget_ask_button(
 @router.callback_query(PrivacyCb.filter(F.action == PrivacyAction.FORGET_CONFIRM))
 async def forget(
     query: CallbackQuery,
+    clock: Clock,
     user: User,
     session: AsyncSession,
     state: FSMContext,
@@ -234,8 +243,8 @@ async def forget(
 ) -> None:
     # Grants are revoked at the backend first (others' to the user's card, then the user's
     # own), so nobody keeps access the user could no longer see or revoke.
-    requester = await requester_of(session, keys, user, query.from_user)
-    await privacy_service.forget_user(session, user, backend, requester)
+    requester = await requester_of(session, keys, user, query.from_user, clock())
+    await privacy_service.forget_user(session, user, clock(), backend, requester)
     await state.clear()
     await query.answer(_("Deleted"))
     if isinstance(query.message, Message):

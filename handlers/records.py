@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend_client.models import Scope, Section
 from backend_client.protocol import RecordsBackend
+from bot.clock import Clock
 from bot.crypto import FieldCipher
 from bot.db.models import LinkedPerson, User
 from bot.keys import AppKeys
@@ -92,8 +93,10 @@ async def _desk(
     user: User,
     settings: Settings,
     tg_user: TgUser | None,
+    *,
+    clock: Clock,
 ) -> RecordDesk:
-    requester = await requester_of(session, keys, user, tg_user)
+    requester = await requester_of(session, keys, user, tg_user, clock())
     return RecordDesk(
         session,
         backend,
@@ -101,6 +104,7 @@ async def _desk(
         user,
         requester,
         settings.backend.backend_timeout_seconds,
+        clock,
     )
 
 
@@ -117,15 +121,23 @@ def _label(keys: AppKeys, row: LinkedPerson) -> str:
     return people_service.to_person(FieldCipher(keys), row).label
 
 
-async def _eligible(session: AsyncSession, keys: AppKeys, user: User) -> list[Person]:
-    people = await people_service.list_people(session, FieldCipher(keys), user)
+async def _eligible(
+    session: AsyncSession, keys: AppKeys, user: User, *, clock: Clock
+) -> list[Person]:
+    people = await people_service.list_people(session, FieldCipher(keys), user, clock())
     return people_service.whose_card(people, None, Scope.RECORDS).choices
 
 
 async def _home(
-    message: Message, session: AsyncSession, keys: AppKeys, user: User, row: LinkedPerson
+    message: Message,
+    session: AsyncSession,
+    keys: AppKeys,
+    user: User,
+    row: LinkedPerson,
+    *,
+    clock: Clock,
 ) -> None:
-    others = len(await _eligible(session, keys, user)) > 1
+    others = len(await _eligible(session, keys, user, clock=clock)) > 1
     await message.answer(
         home_text(_label(keys, row)),
         reply_markup=sections_keyboard(row.id, is_own(row), others),
@@ -149,6 +161,7 @@ async def _send(
 @router.message(F.text == MENU_RECORDS)
 async def open_records(
     message: Message,
+    clock: Clock,
     state: FSMContext,
     session: AsyncSession,
     user: User,
@@ -159,7 +172,7 @@ async def open_records(
     remembered = (await state.get_data()).get(REMEMBERED_PERSON_KEY)
     await state.clear()  # a menu tap ends whatever flow was open; the chosen person stays
     await state.update_data({REMEMBERED_PERSON_KEY: remembered})
-    people = await people_service.list_people(session, FieldCipher(keys), user)
+    people = await people_service.list_people(session, FieldCipher(keys), user, clock())
     choice = people_service.whose_card(people, remembered, Scope.RECORDS)
     if choice.chosen is None and not choice.choices:
         if people:
@@ -181,18 +194,19 @@ async def open_records(
             reply_markup=people_keyboard([(p.id, p.label) for p in choice.choices]),
         )
         return
-    desk = await _desk(session, backend, keys, user, settings, message.from_user)
+    desk = await _desk(session, backend, keys, user, settings, message.from_user, clock=clock)
     try:
         row = await desk.card(choice.chosen.id, "records.home")
     except AccessRefused as error:
         await message.answer(_refusal(error))
         return
-    await _home(message, session, keys, user, row)
+    await _home(message, session, keys, user, row, clock=clock)
 
 
 @router.callback_query(RecHomeCb.filter())
 async def home(
     query: CallbackQuery,
+    clock: Clock,
     callback_data: RecHomeCb,
     state: FSMContext,
     session: AsyncSession,
@@ -201,7 +215,7 @@ async def home(
     backend: RecordsBackend,
     settings: Settings,
 ) -> None:
-    desk = await _desk(session, backend, keys, user, settings, query.from_user)
+    desk = await _desk(session, backend, keys, user, settings, query.from_user, clock=clock)
     try:
         row = await desk.card(callback_data.p, "records.home")
     except AccessRefused as error:
@@ -210,13 +224,15 @@ async def home(
     await state.update_data({REMEMBERED_PERSON_KEY: row.id})
     await query.answer()
     if isinstance(query.message, Message):
-        await _home(query.message, session, keys, user, row)
+        await _home(query.message, session, keys, user, row, clock=clock)
 
 
 @router.callback_query(RecWhoCb.filter())
-async def who_else(query: CallbackQuery, session: AsyncSession, user: User, keys: AppKeys) -> None:
+async def who_else(
+    query: CallbackQuery, clock: Clock, session: AsyncSession, user: User, keys: AppKeys
+) -> None:
     """The "for whom" picker again; each choice is re-checked when pressed."""
-    choices = await _eligible(session, keys, user)
+    choices = await _eligible(session, keys, user, clock=clock)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(
@@ -231,6 +247,7 @@ async def who_else(query: CallbackQuery, session: AsyncSession, user: User, keys
 @router.callback_query(RecListCb.filter())
 async def show_list(
     query: CallbackQuery,
+    clock: Clock,
     callback_data: RecListCb,
     state: FSMContext,
     session: AsyncSession,
@@ -243,7 +260,7 @@ async def show_list(
     nav_key = f"{cb.p}:{cb.s.value}:{cb.f.value}"
     nav = (await state.get_data()).get(NAV_KEY) or {}
     known = nav.get("c") if isinstance(nav, dict) and nav.get("k") == nav_key else None
-    desk = await _desk(session, backend, keys, user, settings, query.from_user)
+    desk = await _desk(session, backend, keys, user, settings, query.from_user, clock=clock)
     try:
         page = await desk.page(cb.p, cb.s, cb.f, max(0, cb.n), known)
     except AccessRefused as error:
@@ -278,6 +295,7 @@ async def show_list(
 @router.callback_query(RecDocCb.filter(F.a == DocAction.OPEN))
 async def open_document(
     query: CallbackQuery,
+    clock: Clock,
     callback_data: RecDocCb,
     state: FSMContext,
     session: AsyncSession,
@@ -286,7 +304,7 @@ async def open_document(
     backend: RecordsBackend,
     settings: Settings,
 ) -> None:
-    desk = await _desk(session, backend, keys, user, settings, query.from_user)
+    desk = await _desk(session, backend, keys, user, settings, query.from_user, clock=clock)
     try:
         doc = await desk.document(callback_data.p, callback_data.e)
     except AccessRefused as error:
@@ -304,6 +322,7 @@ async def open_document(
 @router.callback_query(RecDocCb.filter(F.a == DocAction.PDF))
 async def document_pdf(
     query: CallbackQuery,
+    clock: Clock,
     callback_data: RecDocCb,
     session: AsyncSession,
     user: User,
@@ -311,7 +330,7 @@ async def document_pdf(
     backend: RecordsBackend,
     settings: Settings,
 ) -> None:
-    desk = await _desk(session, backend, keys, user, settings, query.from_user)
+    desk = await _desk(session, backend, keys, user, settings, query.from_user, clock=clock)
     try:
         data = await desk.pdf(callback_data.p, callback_data.e)
     except AccessRefused as error:
@@ -326,6 +345,7 @@ async def document_pdf(
 @router.callback_query(RecTrendCb.filter())
 async def trend(
     query: CallbackQuery,
+    clock: Clock,
     callback_data: RecTrendCb,
     state: FSMContext,
     session: AsyncSession,
@@ -334,7 +354,7 @@ async def trend(
     backend: RecordsBackend,
     settings: Settings,
 ) -> None:
-    desk = await _desk(session, backend, keys, user, settings, query.from_user)
+    desk = await _desk(session, backend, keys, user, settings, query.from_user, clock=clock)
     try:
         history = await desk.history(callback_data.p, callback_data.c)
     except AccessRefused as error:
@@ -363,6 +383,7 @@ async def trend(
 @router.callback_query(RecExportCb.filter(F.f.is_(None)))
 async def export_ask(
     query: CallbackQuery,
+    clock: Clock,
     callback_data: RecExportCb,
     session: AsyncSession,
     user: User,
@@ -370,7 +391,7 @@ async def export_ask(
     backend: RecordsBackend,
     settings: Settings,
 ) -> None:
-    desk = await _desk(session, backend, keys, user, settings, query.from_user)
+    desk = await _desk(session, backend, keys, user, settings, query.from_user, clock=clock)
     try:
         await desk.card(callback_data.p, "records.export")
     except AccessRefused as error:
@@ -387,6 +408,7 @@ async def export_ask(
 @router.callback_query(RecExportCb.filter(F.f.is_not(None)))
 async def export(
     query: CallbackQuery,
+    clock: Clock,
     callback_data: RecExportCb,
     session: AsyncSession,
     user: User,
@@ -396,7 +418,7 @@ async def export(
 ) -> None:
     period = callback_data.f
     assert period is not None
-    desk = await _desk(session, backend, keys, user, settings, query.from_user)
+    desk = await _desk(session, backend, keys, user, settings, query.from_user, clock=clock)
     try:
         row, docs = await desk.export(callback_data.p, period)
     except AccessRefused as error:
@@ -411,7 +433,7 @@ async def export(
     log_event(logger, "records.exported", user=pseudonym(user.telegram_id), documents=len(docs))
     if isinstance(query.message, Message):
         await query.message.answer_document(
-            BufferedInputFile(data, f"emk-{moscow_today().isoformat()}.pdf"),
+            BufferedInputFile(data, f"emk-{moscow_today(clock()).isoformat()}.pdf"),
             caption=_("Medical record, {period}.").format(period=period_name(period)),
             protect_content=True,
         )
@@ -420,13 +442,14 @@ async def export(
 @router.callback_query(RecJournalCb.filter())
 async def journal(
     query: CallbackQuery,
+    clock: Clock,
     session: AsyncSession,
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
     settings: Settings,
 ) -> None:
-    desk = await _desk(session, backend, keys, user, settings, query.from_user)
+    desk = await _desk(session, backend, keys, user, settings, query.from_user, clock=clock)
     try:
         lines, log = await desk.journal()
     except AccessRefused as error:

@@ -10,6 +10,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock
 from bot.db.models import User
 from bot.services import users as users_service
 from handlers.policies import LinkFlow, leaves_linking, linking_interrupted
@@ -73,8 +74,10 @@ async def language_chosen(
 
 
 @router.callback_query(ConsentCb.filter(F.action == ConsentAction.ACCEPT))
-async def consent_accepted(query: CallbackQuery, user: User, session: AsyncSession) -> None:
-    users_service.give_consent(user)
+async def consent_accepted(
+    query: CallbackQuery, user: User, session: AsyncSession, clock: Clock
+) -> None:
+    users_service.give_consent(user, clock())
     await session.flush()
     await query.answer(_("Thank you"))
     if isinstance(query.message, Message):

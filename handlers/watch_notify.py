@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend_client.errors import AccessDenied, BackendUnavailable, NotFound
 from backend_client.protocol import RecordsBackend
+from bot.clock import Clock
 from bot.crypto import FieldCipher, requester_id_for
 from bot.db.appointments_models import SlotWatch, WatchHit
-from bot.db.base import utcnow
 from bot.db.engine import SessionMaker
 from bot.db.models import LinkedPerson, User
 from bot.keys import AppKeys
@@ -93,9 +93,10 @@ class BotSlotHitNotifier:
         backend: RecordsBackend,
         keys: AppKeys,
         i18n: I18n,
+        clock: Clock,
     ) -> None:
         self.bot, self.sessionmaker, self.backend = bot, sessionmaker, backend
-        self.keys, self.i18n = keys, i18n
+        self.keys, self.i18n, self.clock = keys, i18n, clock
 
     async def slot_found(self, user_id: int, hit_id: int) -> None:
         async with self.sessionmaker() as session:
@@ -115,6 +116,6 @@ class BotSlotHitNotifier:
                     protect_content=True,
                 )
             except TelegramForbiddenError:
-                user.blocked_at = utcnow()  # they blocked the bot: stop trying
+                user.blocked_at = self.clock()  # they blocked the bot: stop trying
                 await session.commit()
                 log_event(logger, "watch.user_blocked", logging.INFO)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend_client.errors import BackendError
 from backend_client.protocol import RecordsBackend
+from bot.clock import Clock
 from bot.db.appointments_models import SlotWatch
 from bot.db.models import User
 from bot.keys import AppKeys
@@ -22,7 +23,7 @@ from bot.logs import log_event, pseudonym
 from bot.services.appointments import booking
 from bot.services.appointments import watches as watch_service
 from bot.services.appointments.booking import BookingDraft, Mode
-from bot.services.appointments.clock import Clock, default_clock, msk_date
+from bot.services.appointments.clock import msk_date
 from bot.services.people import AccessRefused
 from handlers.access_texts import esc
 from handlers.appointment_common import (
@@ -168,7 +169,7 @@ async def watches_start(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
-    clock: Clock = default_clock,
+    clock: Clock,
 ) -> None:
     await state.set_state(None)
     await drop_draft(state)
@@ -184,7 +185,7 @@ async def watch_stop(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
-    clock: Clock = default_clock,
+    clock: Clock,
 ) -> None:
     if not await watch_service.stop_watch(session, user, callback_data.watch_id):
         await stale(query)
@@ -204,7 +205,7 @@ async def watch_new(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
-    clock: Clock = default_clock,
+    clock: Clock,
 ) -> None:
     if await watch_service.active_count(session, user) >= watch_service.MAX_ACTIVE_WATCHES:
         await query.answer(_("You already have 5 watches. Stop one first."), show_alert=True)
@@ -231,7 +232,7 @@ async def watch_from_calendar(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
-    clock: Clock = default_clock,
+    clock: Clock,
 ) -> None:
     found = await draft_and_acting(query, state, session, user, keys, backend, clock())
     if found is None:
@@ -265,7 +266,7 @@ async def setup_answer(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
-    clock: Clock = default_clock,
+    clock: Clock,
 ) -> None:
     answers = (await state.get_data()).get(SETUP_KEY)
     if not isinstance(answers, dict) or not accepts(
@@ -296,7 +297,7 @@ async def setup_answer(
         Target(acting.person_id, doctor, draft.referral_id), answers, msk_date(clock())
     )
     try:
-        await watch_service.create_watch(session, user, spec)
+        await watch_service.create_watch(session, user, spec, clock())
     except watch_service.WatchLimitReached:
         await query.answer(_("You already have 5 watches. Stop one first."), show_alert=True)
         return
@@ -354,7 +355,7 @@ async def hit_book(
     user: User,
     keys: AppKeys,
     backend: RecordsBackend,
-    clock: Clock = default_clock,
+    clock: Clock,
 ) -> None:
     found = await watch_service.own_hit(session, user, callback_data.hit_id)
     if found is None:

@@ -23,22 +23,6 @@ class PrivacyCb(CallbackData, prefix="priv"):
     action: PrivacyAction
 
 
-def privacy_keyboard(*, has_own_card: bool = False) -> InlineKeyboardMarkup:
-    """The "My data" buttons: with an own card, who has access to it and who viewed it first."""
-    builder = InlineKeyboardBuilder()
-    if has_own_card:
-        access_list_button(builder)
-        builder.button(
-            text=_("👁 Who viewed my card"), callback_data=PrivacyCb(action=PrivacyAction.JOURNAL)
-        )
-    builder.button(
-        text=_("Withdraw consent"), callback_data=PrivacyCb(action=PrivacyAction.WITHDRAW)
-    )
-    builder.button(text=_("Delete my data"), callback_data=PrivacyCb(action=PrivacyAction.FORGET))
-    builder.adjust(1)
-    return builder.as_markup()
-
-
 def confirm_keyboard(
     confirm: PrivacyAction, confirm_text: str, *, with_access: bool = False
 ) -> InlineKeyboardMarkup:

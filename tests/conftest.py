@@ -10,6 +10,7 @@ from aiogram import Bot, Dispatcher
 
 from backend_client.errors import BackendUnavailable
 from backend_client.protocol import RecordsBackend
+from bot.clock import FrozenClock
 from bot.db.engine import SessionMaker, create_engine, create_sessionmaker
 from bot.db.migrate import upgrade
 from bot.factory import create_dispatcher
@@ -17,7 +18,7 @@ from bot.keys import AppKeys
 from bot.logs import configure_pseudonyms
 from bot.settings import Settings, load_settings
 from tests.recording_bot import RecordingSession, recording_bot
-from tests.sandbox_fixtures import SandboxTemplates
+from tests.sandbox_fixtures import SandboxTemplates, frozen_clock
 
 TEST_KEY = b"k" * 64
 
@@ -34,6 +35,7 @@ _SETTINGS_ENV = (
     "WEBHOOK_SECRET",
     "LOG_LEVEL",
     "SECRET_KEY",
+    "REDIS_PREFIX",
 )
 
 
@@ -70,6 +72,12 @@ def settings(clean_env: None, tmp_path: Path) -> Settings:
 def sandbox_templates(tmp_path_factory: pytest.TempPathFactory) -> SandboxTemplates:
     """Seeded sandbox templates, one per (seed, now) and session (see tests/sandbox_fixtures)."""
     return SandboxTemplates(tmp_path_factory)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """The one clock of a test: frozen at ``TEST_NOW`` until the test moves it."""
+    return frozen_clock()
 
 
 @pytest.fixture
@@ -111,9 +119,13 @@ def bot_and_session() -> tuple[Bot, RecordingSession]:
 
 @pytest.fixture
 def dispatcher(
-    settings: Settings, backend: RecordsBackend, sessionmaker: SessionMaker, keys: AppKeys
+    settings: Settings,
+    backend: RecordsBackend,
+    sessionmaker: SessionMaker,
+    keys: AppKeys,
+    clock: FrozenClock,
 ) -> Dispatcher:
-    return create_dispatcher(settings, backend, sessionmaker, keys)
+    return create_dispatcher(settings, backend, sessionmaker, keys, clock=clock)
 
 
 def integration_env(name: str) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncGenerator
-from datetime import UTC, datetime
 from typing import Any
 
 from aiogram import Bot
@@ -18,6 +17,8 @@ from aiogram.enums import ParseMode
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import Chat, Message, User
+
+from tests.sandbox_fixtures import TEST_NOW
 
 BOT_USER = User(id=42, is_bot=True, first_name="EMK", username="emk_test_bot")
 
@@ -40,7 +41,7 @@ class RecordingSession(BaseSession):
             chat_id = int(getattr(method, "chat_id", 0) or 0)
             message = Message(
                 message_id=next(self._ids),
-                date=datetime.now(UTC),
+                date=TEST_NOW,
                 chat=Chat(id=chat_id, type="private"),
                 from_user=BOT_USER,
                 text=getattr(method, "text", None),

@@ -6,24 +6,24 @@ asks the session fixture ``sandbox_templates`` (tests/conftest.py) for its templ
 own copy with ``open_sandbox``:
 
 * the contract tests (tests/backend) seed 42 at ``FIXED_NOW``: the same data on any real date;
-* the flows through the dispatcher (tests/unit) and the e2e tests seed at ``SESSION_NOW``, the
-  real time this run began, because parts of the bot read the real clock: the sandbox's 14-day
-  slot window and its history must line up with it. Policies, records and appointments share
-  seed 7; notifications and e2e seed 42.
+* the flows through the dispatcher (tests/unit) and the e2e tests seed at ``TEST_NOW``, the
+  frozen instant the bot's clock starts at in every test (``EMK_TEST_NOW`` chooses it: `.ci/run`
+  runs the time-sensitive suites at a New Year's Eve minute, a Saturday at a month's end and a
+  weekday morning). Policies, records and appointments share seed 7; notifications and e2e 42.
 
 Which doctor has a free time, and on which days, depends on the moment a test runs (a fully
 booked doctor, weekends, the last evening of the month or of the window): a test that books asks
 ``free_times`` instead of assuming the first doctor's first calendar page has a free day.
 
 A test that needs a particular moment (noon, a weekday, outside quiet hours) moves its
-``ManualClock``; the bot follows the clock where it takes one (``clock`` in the workflow data,
-``follow_clock`` for the services that call ``utcnow()``).
+``FrozenClock``: the bot, the worker and the sandbox all read that one clock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -37,18 +37,25 @@ from backend_client.sandbox import SandboxBackend
 from backend_client.sandbox.clock import Clock
 from backend_client.sandbox.simulation import Persona
 from backend_client.sandbox.testing import FIXED_NOW, code_from_sms, copy_template, seed_template
+from bot.clock import FrozenClock, parse_instant
 from bot.services.appointments import calendar
 from bot.services.appointments.clock import msk_date
 
-SESSION_NOW = datetime.now(UTC).replace(microsecond=0)
-"""The real time this test run began: the moment the real-time templates are seeded at."""
+DEFAULT_TEST_NOW = "2026-11-25T10:00:00+03:00"
+"""A Wednesday, 10:00 in Moscow: the instant tests run at unless ``EMK_TEST_NOW`` says another."""
+
+TEST_NOW = parse_instant(os.environ.get("EMK_TEST_NOW") or DEFAULT_TEST_NOW).astimezone(UTC)
+"""The frozen "now" of every test: the bot's clock starts here and the sandboxes are seeded here,
+so a test means the same thing whenever it runs."""
+
+
+def frozen_clock() -> FrozenClock:
+    """A new clock at ``TEST_NOW`` for one test (the bot, its worker and the sandbox share it)."""
+    return FrozenClock(TEST_NOW)
+
 
 FLOW_SEED = 7
 """The seed of the dispatcher flows (policies, records, appointments)."""
-
-BOT_CLOCK_MODULES = ("bot.services.people", "bot.services.linking", "handlers.policies")
-"""Modules whose ``utcnow`` decides grant expiry and the SMS pause: they must read the sandbox's
-clock, so "the grant expired" is the same minute for the bot and the backend."""
 
 
 async def persona(sandbox: SandboxBackend, key: str) -> Persona:
@@ -92,14 +99,6 @@ async def open_sandbox(
         yield sandbox
     finally:
         await sandbox.aclose()
-
-
-def follow_clock(
-    monkeypatch: pytest.MonkeyPatch, clock: Clock, modules: tuple[str, ...] = BOT_CLOCK_MODULES
-) -> None:
-    """The bot's ``utcnow()`` in ``modules`` reads ``clock`` for the rest of the test."""
-    for module in modules:
-        monkeypatch.setattr(f"{module}.utcnow", clock)
 
 
 async def free_times(

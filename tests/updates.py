@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
 
 from aiogram.types import CallbackQuery, Chat, Contact, Message, MessageEntity, Update, User
+
+from tests.sandbox_fixtures import TEST_NOW
 
 _update_ids = itertools.count(1)
 _message_ids = itertools.count(1)
@@ -22,7 +23,7 @@ def text_update(text: str, user: User | None = None) -> Update:
         entities = [MessageEntity(type="bot_command", offset=0, length=len(text.split()[0]))]
     message = Message(
         message_id=next(_message_ids),
-        date=datetime.now(UTC),
+        date=TEST_NOW,
         chat=Chat(id=user.id, type="private"),
         from_user=user,
         text=text,
@@ -37,7 +38,7 @@ def contact_update(
     user = user or tg_user()
     message = Message(
         message_id=next(_message_ids),
-        date=datetime.now(UTC),
+        date=TEST_NOW,
         chat=Chat(id=user.id, type="private"),
         from_user=user,
         contact=Contact(phone_number=phone, first_name="Тест", user_id=contact_user_id),
@@ -49,7 +50,7 @@ def callback_update(data: str, user: User | None = None, message_id: int = 1) ->
     user = user or tg_user()
     message = Message(
         message_id=message_id,
-        date=datetime.now(UTC),
+        date=TEST_NOW,
         chat=Chat(id=user.id, type="private"),
         text="…",
     )

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hmac
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from backend_client.errors import BackendError, InvalidRequest, RateLimited
+from backend_client.errors import BackendError, InvalidRequest, LookupLocked, RateLimited
 from backend_client.protocol import RecordsBackend
 from backend_client.records_api.logs import log_event
 from backend_client.records_api.parsing import read_args
@@ -25,10 +24,18 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _HTTP_CODES = {404: "unknown_endpoint", 405: "method_not_allowed"}
 
 
-def create_records_api_app(backend: RecordsBackend, *, service_token: str) -> web.Application:
+def create_records_api_app(
+    backend: RecordsBackend,
+    *,
+    service_token: str,
+    monotonic: Callable[[], float] | None = None,
+) -> web.Application:
+    """The Records API over ``backend``; ``monotonic`` (the serving process's clock) times
+    each request for its log line."""
     if not service_token:
         raise ValueError("service_token must not be empty")
-    app = web.Application(middlewares=[_log_requests, _errors_as_json, _auth(service_token)])
+    middlewares = [_request_log(monotonic), _errors_as_json, _auth(service_token)]
+    app = web.Application(middlewares=middlewares)
     for endpoint in ENDPOINTS:
         app.router.add_route(
             endpoint.method, endpoint.path, _handler(backend, endpoint), name=endpoint.op
@@ -38,7 +45,7 @@ def create_records_api_app(backend: RecordsBackend, *, service_token: str) -> we
 
 def error_response(err: BackendError) -> web.Response:
     response = web.json_response(err.to_payload(), status=STATUS_BY_CODE.get(err.code, 500))
-    if isinstance(err, RateLimited):
+    if isinstance(err, RateLimited | LookupLocked):
         response.headers["Retry-After"] = str(err.retry_after)
     return response
 
@@ -99,21 +106,29 @@ async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamR
         return error_response(BackendError("internal error"))
 
 
-@web.middleware
-async def _log_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
-    # The route name, not the URL: query strings may hold requester names.
-    started = time.perf_counter()
-    status = 500
-    try:
-        response = await handler(request)
-        status = response.status
-        return response
-    finally:
-        log_event(
-            logger,
-            "records_api.request",
-            op=request.match_info.route.name or "unmatched",
-            method=request.method,
-            status=status,
-            ms=round((time.perf_counter() - started) * 1000, 1),
-        )
+def _request_log(monotonic: Callable[[], float] | None) -> Middleware:
+    """One line per request; its duration only when the server was given a clock to time it."""
+
+    @web.middleware
+    async def log_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
+        # The route name, not the URL: query strings may hold requester names.
+        started = monotonic() if monotonic else None
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        finally:
+            ms = None
+            if monotonic is not None and started is not None:
+                ms = round((monotonic() - started) * 1000, 1)
+            log_event(
+                logger,
+                "records_api.request",
+                op=request.match_info.route.name or "unmatched",
+                method=request.method,
+                status=status,
+                ms=ms,
+            )
+
+    return log_requests

@@ -53,7 +53,7 @@ translates by it; `message` is for developers and never contains personal data):
 | slot_taken, grant_limit_reached | 409 | `limit` for grant_limit_reached |
 | code_expired, code_exhausted | 410 | |
 | code_wrong | 422 | `attempts_left` |
-| rate_limited | 429 | `retry_after` (seconds, also as the `Retry-After` header) |
+| rate_limited, lookup_locked | 429 | `retry_after` (seconds, also as the `Retry-After` header) |
 | backend_error | 500 | |
 | backend_unavailable | 503 | |
 

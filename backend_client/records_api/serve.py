@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from aiohttp import web
 from backend_client.protocol import RecordsBackend
 from backend_client.records_api.app import create_records_api_app
 from backend_client.records_api.logs import log_event
+from backend_client.sandbox.clock import MonotonicClock
 
 logger = logging.getLogger(__name__)
 
@@ -25,12 +26,13 @@ async def running_records_api(
     service_token: str,
     host: str = "127.0.0.1",
     port: int = 0,
+    monotonic: Callable[[], float] | None = None,
 ) -> AsyncIterator[str]:
     """Serve ``backend`` while the block runs; yields the base URL (``port=0``: a free port).
 
     The backend is not closed here: whoever opened it closes it.
     """
-    app = create_records_api_app(backend, service_token=service_token)
+    app = create_records_api_app(backend, service_token=service_token, monotonic=monotonic)
     # access_log=None: aiohttp's access log prints URLs with query strings (requester names);
     # the app logs each request by route name instead.
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
@@ -46,15 +48,21 @@ async def running_records_api(
 
 
 async def serve_sandbox(
-    host: str, port: int, *, sandbox_path: Path | str, seed: int, service_token: str
+    host: str,
+    port: int,
+    *,
+    sandbox_path: Path | str,
+    seed: int,
+    service_token: str,
+    clock: MonotonicClock,
 ) -> None:
     """Open the sandbox and serve it until cancelled (Ctrl+C), then close everything."""
     from backend_client.sandbox import SandboxBackend  # the sandbox pulls in SQLAlchemy
 
-    backend = await SandboxBackend.open(Path(sandbox_path), seed=seed)
+    backend = await SandboxBackend.open(Path(sandbox_path), seed=seed, clock=clock)
     try:
         async with running_records_api(
-            backend, service_token=service_token, host=host, port=port
+            backend, service_token=service_token, host=host, port=port, monotonic=clock.monotonic
         ) as url:
             log_event(logger, "records_api.serving", url=url)
             await asyncio.Event().wait()

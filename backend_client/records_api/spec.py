@@ -229,7 +229,7 @@ FIND_PATIENT = Endpoint(
     FindPatientArgs,
     TypeAdapter(PatientRef),
     lambda b, a: b.find_patient(a.policy, a.birth_date),
-    errors=("not_found",),
+    errors=("not_found", "lookup_locked"),
     retry_safe=True,
 )
 REQUEST_ACCESS = Endpoint(
@@ -242,7 +242,7 @@ REQUEST_ACCESS = Endpoint(
     lambda b, a: b.request_access(
         a.policy, a.birth_date, a.requester, a.relation, a.scope, a.expires_at
     ),
-    errors=("not_found", "rate_limited", "grant_limit_reached"),
+    errors=("not_found", "lookup_locked", "rate_limited", "grant_limit_reached"),
 )
 RESEND_CODE = Endpoint(
     "resend_code",
@@ -272,7 +272,7 @@ LINK_CHILD = Endpoint(
     LinkChildArgs,
     TypeAdapter(Grant),
     lambda b, a: b.link_child(a.parent_grant_id, a.requester, a.child_policy, a.child_birth_date),
-    errors=_ACCESS,
+    errors=(*_ACCESS, "lookup_locked"),
 )
 GET_GRANT = Endpoint(
     "get_grant",
@@ -570,6 +570,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "code_exhausted": 410,
     "code_wrong": 422,
     "rate_limited": 429,
+    "lookup_locked": 429,
     "backend_error": 500,
     "backend_unavailable": 503,
 }

@@ -1,7 +1,7 @@
 """In-process sandbox of the city's records / appointment backend (its own SQLite file)."""
 
 from backend_client.sandbox.backend import SandboxBackend
-from backend_client.sandbox.clock import MSK, Clock, ManualClock, system_clock
+from backend_client.sandbox.clock import MSK, Clock, ManualClock
 from backend_client.sandbox.simulation import Persona
 from backend_client.sandbox.sms import OutboxSmsGateway, SmsGateway, SmsMessage
 
@@ -14,5 +14,4 @@ __all__ = [
     "SandboxBackend",
     "SmsGateway",
     "SmsMessage",
-    "system_clock",
 ]

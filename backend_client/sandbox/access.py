@@ -46,6 +46,8 @@ from backend_client.protocol import (
 from backend_client.sandbox import schema as s
 from backend_client.sandbox.clock import age_on, birthday_in_year, msk_date, msk_midnight
 from backend_client.sandbox.core import SandboxCore, check_id
+from backend_client.sandbox.lookup_failures import check_not_locked, policy_key, record_failure
+from backend_client.sandbox.lookup_failures import ensure_table as ensure_lookup_table
 from backend_client.sandbox.sms import (
     code_text_relative,
     code_text_self,
@@ -66,25 +68,51 @@ def _check_requester(requester: Requester) -> None:
 class AccessMixin(SandboxCore):
     # --- lookup ------------------------------------------------------------------------------
 
-    async def _patient_by_policy(
-        self, conn: AsyncConnection, policy: str, birth_date: date
-    ) -> Row[Any]:
+    _lookups_ready = False
+    """Whether this file has the ``lookup_failures`` table (made on first use if not)."""
+
+    def _lookup_input(self, policy: str, birth_date: date) -> str:
+        """The normalised policy; malformed input is refused before anything is counted."""
         policy = normalize_policy(policy) if isinstance(policy, str) else ""
         if not policy_check_digit_ok(policy):
             raise InvalidRequest("policy")
         if not isinstance(birth_date, date) or birth_date > self.today():
             raise InvalidRequest("birth_date")
-        row = (await conn.execute(select(s.patients).where(s.patients.c.policy == policy))).first()
-        # Unknown policy and wrong birth date are deliberately the same answer.
-        if row is None or not hmac.compare_digest(
-            row.birth_date.isoformat(), birth_date.isoformat()
-        ):
+        return policy
+
+    async def _look_up(self, policy: str, birth_date: date, requester_id: str | None) -> str:
+        """The id of the patient with this policy and birth date.
+
+        Wrong look-ups are counted (``backend_client.lockout``): per policy as typed, and per
+        requester when the call names one. In their own transaction, committed before the
+        ``NotFound``, so a refusal still counts; under a full cap every look-up is refused with
+        ``LookupLocked``, the right one too (else the lock-out would still tell right from
+        wrong)."""
+        policy = self._lookup_input(policy, birth_date)
+        key = policy_key(self._secret, policy)
+        now = self.now()
+        async with self.tx() as conn:
+            if not self._lookups_ready:
+                await ensure_lookup_table(conn)
+                self._lookups_ready = True
+            await check_not_locked(conn, key, requester_id, now)
+            row = (
+                await conn.execute(select(s.patients).where(s.patients.c.policy == policy))
+            ).first()
+            # Unknown policy and wrong birth date are deliberately the same answer.
+            found = row is not None and hmac.compare_digest(
+                row.birth_date.isoformat(), birth_date.isoformat()
+            )
+            if not found:
+                await record_failure(conn, key, requester_id, now)
+        if row is None or not found:
             raise NotFound("patient not found")
-        return row
+        return str(row.id)
 
     async def find_patient(self, policy: str, birth_date: date) -> PatientRef:
+        patient_id = await self._look_up(policy, birth_date, None)
         async with self.tx() as conn:
-            return self.patient_ref(await self._patient_by_policy(conn, policy, birth_date))
+            return self.patient_ref(await self.patient_row(conn, patient_id))
 
     # --- codes ---------------------------------------------------------------------------------
 
@@ -195,8 +223,9 @@ class AccessMixin(SandboxCore):
         now = self.now()
         if expires_at is not None and (expires_at.tzinfo is None or expires_at <= now):
             raise InvalidRequest("expires_at")
+        patient_id = await self._look_up(policy, birth_date, requester.id)
         async with self.tx() as conn:
-            patient = await self._patient_by_policy(conn, policy, birth_date)
+            patient = await self.patient_row(conn, patient_id)
             if (
                 relation is Relation.RELATIVE
                 and await self._recipients(conn, patient.id, requester.id) >= MAX_RECIPIENTS
@@ -272,6 +301,8 @@ class AccessMixin(SandboxCore):
             raise InvalidRequest("code")
         async with self.tx() as conn:
             ch = await self._own_challenge(conn, challenge_id, requester)
+            if ch.state == "used" and (replayed := await self._replayed(conn, ch, code)):
+                return replayed
             if ch.state != "pending" or ch.attempts_left <= 0:
                 raise CodeExhausted("challenge is closed")
             now = self.now()
@@ -293,7 +324,10 @@ class AccessMixin(SandboxCore):
             raise raise_after
         async with self.tx() as conn:
             ch = await self._own_challenge(conn, challenge_id, requester)
-            if ch.state != "pending":  # raced with another confirm of the same challenge
+            # Raced with another confirm of the same challenge: it made the grant.
+            if ch.state == "used" and (replayed := await self._replayed(conn, ch, code)):
+                return replayed
+            if ch.state != "pending":
                 raise CodeExhausted("challenge is closed")
             relation = Relation(ch.relation)
             if (
@@ -324,6 +358,36 @@ class AccessMixin(SandboxCore):
                     now,
                 )
             return grant
+
+    async def _replayed(self, conn: AsyncConnection, ch: Row[Any], code: str) -> Grant | None:
+        """The grant a used challenge made, when its confirm is repeated: the caller died after
+        we answered and before it kept the link, and the person types the code again (or the
+        update is delivered again). Only for the challenge's own requester (checked by the
+        caller), with the right code, within the code's lifetime, and only while that grant is
+        still active: nothing new is granted, no SMS is sent, no event is emitted. None
+        otherwise (the challenge is closed, as before)."""
+        now = self.now()
+        if now >= ch.code_expires_at or not hmac.compare_digest(
+            ch.code_hash, self._hash(ch.id, code)
+        ):
+            return None
+        g = s.grants
+        rows = await conn.execute(
+            select(g)
+            .where(
+                g.c.patient_id == ch.patient_id,
+                g.c.requester_id == ch.requester_id,
+                g.c.relation == ch.relation,
+                g.c.scope == ch.scope,
+                g.c.created_at >= ch.created_at,
+                g.c.revoked_at.is_(None),
+            )
+            .order_by(g.c.created_at.desc(), g.c.id)
+        )
+        for row in rows.all():
+            if self.grant_active(row, now) and row.expires_at == ch.access_expires_at:
+                return self.grant_model(row, await self.patient_row(conn, ch.patient_id))
+        return None
 
     async def _create_grant(
         self,
@@ -382,9 +446,12 @@ class AccessMixin(SandboxCore):
         child_birth_date: date,
     ) -> Grant:
         _check_requester(requester)
+        async with self.tx() as conn:  # someone who is nobody's parent here looks nothing up
+            await self._own_self_grant(conn, parent_grant_id, requester)
+        child_id = await self._look_up(child_policy, child_birth_date, requester.id)
         async with self.tx() as conn:
             parent_grant = await self._own_self_grant(conn, parent_grant_id, requester)
-            child = await self._patient_by_policy(conn, child_policy, child_birth_date)
+            child = await self.patient_row(conn, child_id)
             link = (
                 await conn.execute(
                     select(s.family).where(

@@ -12,21 +12,21 @@ from pathlib import Path
 
 from backend_client.errors import BackendError
 from backend_client.sandbox.backend import SandboxBackend
-from backend_client.sandbox.clock import MSK
+from backend_client.sandbox.clock import MSK, Clock
 
 
 @asynccontextmanager
-async def _opened(path: str | Path, seed: int) -> AsyncIterator[SandboxBackend]:
-    backend = await SandboxBackend.open(path, seed=seed)
+async def _opened(path: str | Path, seed: int, clock: Clock) -> AsyncIterator[SandboxBackend]:
+    backend = await SandboxBackend.open(path, seed=seed, clock=clock)
     try:
         yield backend
     finally:
         await backend.aclose()
 
 
-async def personas_text(path: str | Path, *, seed: int = 42) -> str:
+async def personas_text(path: str | Path, *, seed: int = 42, clock: Clock) -> str:
     """Demo people to try the bot with: policy, birth date, phone (SMS go to the outbox)."""
-    async with _opened(path, seed) as sb:
+    async with _opened(path, seed, clock) as sb:
         people = await sb.personas()
     lines = ["Демо-пациенты песочницы (коды из SMS: `sandbox sms`):", ""]
     for p in people:
@@ -39,10 +39,10 @@ async def personas_text(path: str | Path, *, seed: int = 42) -> str:
 
 
 async def sms_text(
-    path: str | Path, *, phone: str | None = None, limit: int = 10, seed: int = 42
+    path: str | Path, *, phone: str | None = None, limit: int = 10, seed: int = 42, clock: Clock
 ) -> str:
     """The latest SMS the sandbox "sent" (newest first)."""
-    async with _opened(path, seed) as sb:
+    async with _opened(path, seed, clock) as sb:
         messages = await sb.sms_outbox(phone, limit)
     if not messages:
         return "SMS нет."
@@ -59,9 +59,10 @@ async def publish_result_text(
     panel: str = "cbc",
     abnormal: bool = False,
     seed: int = 42,
+    clock: Clock,
 ) -> str:
     """Publish a new lab result (emits ``result_ready``)."""
-    async with _opened(path, seed) as sb:
+    async with _opened(path, seed, clock) as sb:
         try:
             entry_id = await sb.publish_result(
                 policy=policy, patient_id=patient_id, panel=panel, abnormal=abnormal
@@ -71,9 +72,11 @@ async def publish_result_text(
     return f"Опубликован результат {panel}: entry_id={entry_id}"
 
 
-async def clinic_cancel_text(path: str | Path, appointment_id: str, *, seed: int = 42) -> str:
+async def clinic_cancel_text(
+    path: str | Path, appointment_id: str, *, seed: int = 42, clock: Clock
+) -> str:
     """The clinic cancels a visit (emits ``appointment_cancelled``)."""
-    async with _opened(path, seed) as sb:
+    async with _opened(path, seed, clock) as sb:
         try:
             appt = await sb.clinic_cancel(appointment_id)
         except BackendError as exc:
@@ -85,10 +88,15 @@ async def clinic_cancel_text(path: str | Path, appointment_id: str, *, seed: int
 
 
 async def clinic_move_text(
-    path: str | Path, appointment_id: str, new_slot_id: str | None = None, *, seed: int = 42
+    path: str | Path,
+    appointment_id: str,
+    new_slot_id: str | None = None,
+    *,
+    seed: int = 42,
+    clock: Clock,
 ) -> str:
     """The clinic moves a visit (emits ``appointment_moved``)."""
-    async with _opened(path, seed) as sb:
+    async with _opened(path, seed, clock) as sb:
         try:
             appt = await sb.clinic_move(appointment_id, new_slot_id)
         except BackendError as exc:
@@ -100,10 +108,15 @@ async def clinic_move_text(
 
 
 async def free_slot_text(
-    path: str | Path, *, slot_id: str | None = None, doctor_id: str | None = None, seed: int = 42
+    path: str | Path,
+    *,
+    slot_id: str | None = None,
+    doctor_id: str | None = None,
+    seed: int = 42,
+    clock: Clock,
 ) -> str:
     """Free a slot someone else held (emits ``slot_freed``): a given one, or the doctor's next."""
-    async with _opened(path, seed) as sb:
+    async with _opened(path, seed, clock) as sb:
         try:
             if slot_id is None:
                 if doctor_id is None:
@@ -118,9 +131,9 @@ async def free_slot_text(
     return f"Слот {slot_id} освобождён."
 
 
-async def appointments_text(path: str | Path, *, policy: str, seed: int = 42) -> str:
+async def appointments_text(path: str | Path, *, policy: str, seed: int = 42, clock: Clock) -> str:
     """A patient's visits with ids (to feed ``clinic-cancel`` / ``clinic-move``)."""
-    async with _opened(path, seed) as sb:
+    async with _opened(path, seed, clock) as sb:
         try:
             rows = await sb.appointments_of(policy)
         except BackendError as exc:

@@ -13,7 +13,7 @@ from backend_client.errors import BackendUnavailable
 from backend_client.protocol import RecordsBackend
 from backend_client.sandbox import schema as s
 from backend_client.sandbox.access import AccessMixin
-from backend_client.sandbox.clock import Clock, system_clock
+from backend_client.sandbox.clock import Clock
 from backend_client.sandbox.core import install_sqlite_pragmas, load_catalog
 from backend_client.sandbox.events import EventsMixin
 from backend_client.sandbox.records import RecordsMixin
@@ -29,15 +29,15 @@ if _aiosqlite_log.level == logging.NOTSET:
 
 
 class SandboxBackend(AccessMixin, RecordsMixin, EventsMixin, SimulationMixin):
-    """Implements ``RecordsBackend``; open with ``await SandboxBackend.open(path, seed=42)``."""
+    """Implements ``RecordsBackend``; open with ``await SandboxBackend.open(path, clock=clock)``."""
 
     @classmethod
     async def open(
         cls,
         path: str | Path,
         *,
+        clock: Clock,
         seed: int = 42,
-        clock: Clock = system_clock,
         sms: SmsGateway | None = None,
     ) -> SandboxBackend:
         """Open (and on first use create and seed) the sandbox database at ``path``."""

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Protocol
 
 Clock = Callable[[], datetime]
-"""Returns "now" as an aware UTC datetime."""
+"""Returns "now" as an aware UTC datetime; the bot passes its one clock (`bot.clock`) in."""
+
+
+class MonotonicClock(Protocol):
+    """A clock that also measures intervals (the bot's `bot.clock.Clock` is one)."""
+
+    def __call__(self) -> datetime: ...
+
+    def monotonic(self) -> float: ...
+
 
 # Moscow has been UTC+3 all year since 2014; a fixed offset avoids depending on tzdata.
 MSK = timezone(timedelta(hours=3), "MSK")
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 def msk_date(moment: datetime) -> date:
@@ -47,14 +53,17 @@ class ManualClock:
     def __init__(self, start: datetime) -> None:
         if start.tzinfo is None:
             raise ValueError("start must be aware")
-        self.now = start.astimezone(UTC)
+        self._now = start.astimezone(UTC)
 
     def __call__(self) -> datetime:
-        return self.now
+        return self._now
+
+    def now(self) -> datetime:
+        return self._now
 
     def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
+        self._now += timedelta(**delta)
+        return self._now
 
     def set(self, moment: datetime) -> None:
-        self.now = moment.astimezone(UTC)
+        self._now = moment.astimezone(UTC)

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db.base import Base, UtcDateTime, utcnow
+from bot.db.base import Base, UtcDateTime
 
 
 class SlotWatch(Base):
@@ -47,7 +47,7 @@ class SlotWatch(Base):
     min_notice_minutes: Mapped[int] = mapped_column(Integer, default=120)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     last_hit_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class WatchHit(Base):
@@ -63,7 +63,7 @@ class WatchHit(Base):
     slot_id: Mapped[str] = mapped_column(String(32))
     doctor_id: Mapped[str] = mapped_column(String(32))
     starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    found_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    found_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Set when the watch booked the slot by itself.
     appointment_id: Mapped[str | None] = mapped_column(String(32), default=None)
 
@@ -75,4 +75,4 @@ class WatchCursor(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     cursor: Mapped[str | None] = mapped_column(String(128), default=None)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

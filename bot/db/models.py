@@ -12,7 +12,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db.base import Base, UtcDateTime, utcnow
+from bot.db.base import Base, UtcDateTime
 
 
 class User(Base):
@@ -29,8 +29,8 @@ class User(Base):
     # Set when Telegram answers 403 (blocked, deactivated); cleared when the user writes again.
     # Set on Telegram's block update or a 403; cleared when the user unblocks or writes again.
     blocked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     @property
     def has_consent(self) -> bool:
@@ -46,7 +46,7 @@ class PhoneCheck(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     phone_hash: Mapped[str] = mapped_column(String(64))
-    verified_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    verified_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class LinkedPerson(Base):
@@ -68,7 +68,7 @@ class LinkedPerson(Base):
     label_enc: Mapped[bytes] = mapped_column(LargeBinary)
     policy_enc: Mapped[bytes] = mapped_column(LargeBinary)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class LinkDraft(Base):
@@ -88,4 +88,4 @@ class LinkDraft(Base):
     scope: Mapped[str | None] = mapped_column(String(32), default=None)
     access_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     challenge_id: Mapped[str | None] = mapped_column(String(64), default=None)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db.base import Base, UtcDateTime, utcnow
+from bot.db.base import Base, UtcDateTime
 
 
 class OutboxMessage(Base):
@@ -33,12 +33,12 @@ class OutboxMessage(Base):
     payload: Mapped[str] = mapped_column(Text, default="{}")  # JSON of ids and epochs only
     priority: Mapped[int] = mapped_column(SmallInteger, default=1)  # 0 urgent, 1 normal
     status: Mapped[str] = mapped_column(String(16), default="pending")
-    not_before: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    not_before: Mapped[datetime] = mapped_column(UtcDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     outcome: Mapped[str | None] = mapped_column(String(64), default=None)  # why, never a text
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
 
@@ -49,7 +49,7 @@ class EventCursor(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     cursor: Mapped[str | None] = mapped_column(String(64), default=None)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ProcessedEvent(Base):
@@ -58,7 +58,7 @@ class ProcessedEvent(Base):
     __tablename__ = "notification_events"
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    processed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    processed_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class NotificationPrefs(Base):
@@ -77,4 +77,4 @@ class NotificationPrefs(Base):
     quiet_start: Mapped[int] = mapped_column(SmallInteger, default=22 * 60)
     quiet_end: Mapped[int] = mapped_column(SmallInteger, default=8 * 60)
     reminder_offsets: Mapped[str] = mapped_column(String(64), default="1440,120")  # minutes
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db.base import Base, UtcDateTime, utcnow
+from bot.db.base import Base, UtcDateTime
 
 
 class RecordView(Base):
@@ -26,4 +26,4 @@ class RecordView(Base):
     action: Mapped[str] = mapped_column(String(16))
     section: Mapped[str | None] = mapped_column(String(16), default=None)
     entry_id: Mapped[str | None] = mapped_column(String(64), default=None)
-    viewed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    viewed_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -472,8 +472,7 @@ class EmulatorWorld:
         self._poll_generation += 1
         generation = self._poll_generation
         self._notify()  # an older long poll still waiting gets terminated (409)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + max(timeout, 0)
+        deadline = self.clock.monotonic() + max(timeout, 0)
         while True:
             event = self._changed
             if generation != self._poll_generation:
@@ -484,7 +483,7 @@ class EmulatorWorld:
                 )
             # Like Telegram, a new filter only affects updates created after it was set.
             batch = self.updates[:limit]
-            remaining = deadline - loop.time()
+            remaining = deadline - self.clock.monotonic()
             if batch or remaining <= 0 or self._closed:
                 break
             await _wait_event(event, remaining)
@@ -537,8 +536,7 @@ class EmulatorWorld:
         self._touch()
 
     def _touch(self) -> None:
-        with contextlib.suppress(RuntimeError):  # mutated outside a loop (setup code)
-            self._last_activity = asyncio.get_running_loop().time()
+        self._last_activity = self.clock.monotonic()
         self._notify()
 
     def _notify(self) -> None:
@@ -558,13 +556,12 @@ class EmulatorWorld:
         self.chats[chat_id].listeners.remove(queue)
 
     async def wait_for(self, predicate: Callable[[], bool], *, timeout: float, what: str) -> None:  # noqa: ASYNC109
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = self.clock.monotonic() + timeout
         while True:
             event = self._changed
             if predicate():
                 return
-            remaining = deadline - loop.time()
+            remaining = deadline - self.clock.monotonic()
             if remaining <= 0:
                 raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
             await _wait_event(event, remaining)
@@ -572,11 +569,10 @@ class EmulatorWorld:
     async def wait_quiet(self, *, timeout: float, quiet: float | None = None) -> None:  # noqa: ASYNC109
         """Return once no bot API call is running and none started for `quiet` seconds."""
         quiet = self.quiet_period if quiet is None else quiet
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = self.clock.monotonic() + timeout
         while True:
             event = self._changed
-            now = loop.time()
+            now = self.clock.monotonic()
             idle_for = now - self._last_activity
             if self._in_flight == 0 and idle_for >= quiet:
                 return

@@ -7,6 +7,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TgUser
 
+from bot.clock import Clock
 from bot.db.engine import SessionMaker
 from bot.services.users import find_user, get_or_create_user
 
@@ -20,8 +21,9 @@ def is_membership_update(event: TelegramObject) -> bool:
 class DbSessionMiddleware(BaseMiddleware):
     """One session per update, committed when the handler returns, rolled back on error."""
 
-    def __init__(self, sessionmaker: SessionMaker) -> None:
+    def __init__(self, sessionmaker: SessionMaker, clock: Clock) -> None:
         self._sessionmaker = sessionmaker
+        self._clock = clock
 
     async def __call__(
         self,
@@ -39,7 +41,7 @@ class DbSessionMiddleware(BaseMiddleware):
                 if known is not None:
                     data["user"] = known
             elif tg_user is not None and not tg_user.is_bot:
-                data["user"] = await get_or_create_user(session, tg_user.id)
+                data["user"] = await get_or_create_user(session, tg_user.id, self._clock())
                 # Commit the bookkeeping write now: on SQLite a write transaction left open
                 # through a slow handler (a backend call) would block every other user.
                 await session.commit()

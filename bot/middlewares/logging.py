@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -10,6 +9,7 @@ from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TgUser
 
+from bot.clock import Clock
 from bot.logs import log_event, pseudonym
 
 logger = logging.getLogger("bot.updates")
@@ -21,13 +21,16 @@ class UpdateLogMiddleware(BaseMiddleware):
     Never the text, the callback data or anything else the user typed.
     """
 
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
     async def __call__(
         self,
         handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        started = time.perf_counter()
+        started = self._clock.monotonic()
         outcome = "error"
         try:
             result = await handler(event, data)
@@ -41,5 +44,5 @@ class UpdateLogMiddleware(BaseMiddleware):
                 kind=event.event_type if isinstance(event, Update) else type(event).__name__,
                 user=pseudonym(tg_user.id) if tg_user else None,
                 outcome=outcome,
-                ms=round((time.perf_counter() - started) * 1000, 1),
+                ms=round((self._clock.monotonic() - started) * 1000, 1),
             )

@@ -10,6 +10,7 @@ from aiogram.types import Message, TelegramObject, Update
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18n
 
+from bot.clock import Clock
 from bot.i18n import pick_locale
 from bot.logs import log_event, pseudonym
 from bot.middlewares.db import is_membership_update
@@ -33,16 +34,28 @@ async def _drop_if_sensitive(message: Message) -> None:
 class ThrottlingMiddleware(BaseMiddleware):
     """Drops a user's updates beyond their rate, before any database work is done.
 
-    A dropped message is not silently lost: the user is told (at most once in a while) to
-    wait a moment and send it again.
+    Nothing dropped is lost in silence: a dropped button press gets a popup saying to press
+    again; a dropped message, a notice (at most once in a while) to send it again.
     """
 
     def __init__(
-        self, limiter: RateLimiter, i18n: I18n, notice_every_seconds: float = 10.0
+        self,
+        limiter: RateLimiter,
+        i18n: I18n,
+        clock: Clock,
+        notice_every_seconds: float = 10.0,
     ) -> None:
         self._limiter = limiter
         self._i18n = i18n
-        self._notices = MemoryRateLimiter(rate=1.0 / notice_every_seconds, burst=1)
+        self._notices = MemoryRateLimiter(
+            rate=1.0 / notice_every_seconds, burst=1, clock=clock.monotonic
+        )
+
+    def _locale(self, tg_user: TgUser) -> str:
+        # No database work before the limit: the language Telegram reports, not the stored one.
+        return pick_locale(
+            None, tg_user.language_code, self._i18n.available_locales, self._i18n.default_locale
+        )
 
     async def __call__(
         self,
@@ -62,22 +75,24 @@ class ThrottlingMiddleware(BaseMiddleware):
         if isinstance(event, Update) and event.message is not None:
             await _drop_if_sensitive(event.message)
         if isinstance(event, Update) and event.callback_query is not None:
-            # Stop the button's spinner even when the press itself is dropped.
-            await event.callback_query.answer()
+            # Every dropped press is answered (or its button spins), and with words: an empty
+            # answer looks as if the press worked and the bot had nothing to say.
+            await event.callback_query.answer(
+                self._i18n.gettext(
+                    "Too many presses: wait a second and press again.",
+                    locale=self._locale(tg_user),
+                )
+            )
         elif (
             isinstance(event, Update)
             and event.message is not None
             and await self._notices.hit(str(tg_user.id))
         ):
-            locale = pick_locale(
-                None,
-                tg_user.language_code,
-                self._i18n.available_locales,
-                self._i18n.default_locale,
+            await event.message.answer(
+                self._i18n.gettext(
+                    "Too fast: your last message was skipped. Please wait a moment and send it "
+                    "again.",
+                    locale=self._locale(tg_user),
+                )
             )
-            text = self._i18n.gettext(
-                "Too fast: your last message was skipped. Please wait a moment and send it again.",
-                locale=locale,
-            )
-            await event.message.answer(text)
         return None

@@ -14,17 +14,19 @@ from enum import StrEnum
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend_client.errors import BackendError, CodeExhausted, NotFound
 from backend_client.models import Challenge, Grant, Relation, Requester, Scope
 from backend_client.policy import POLICY_LENGTH, normalize_policy, policy_check_digit_ok
 from backend_client.protocol import (
     CHILD_AGE_LIMIT,
     CODE_LENGTH,
+    CODE_TTL_SECONDS,
     RESEND_PAUSE_SECONDS,
     RecordsBackend,
 )
 from bot.crypto import FieldCipher
-from bot.db.base import utcnow
 from bot.db.models import LinkDraft, LinkedPerson, PhoneCheck, User
+from bot.services import lookup_limits
 
 PURPOSE_POLICY = "policy"
 PURPOSE_LABEL = "label"
@@ -220,16 +222,16 @@ async def has_verified_phone(session: AsyncSession, user: User) -> bool:
 
 
 async def remember_phone(
-    session: AsyncSession, cipher: FieldCipher, user: User, phone: str
+    session: AsyncSession, cipher: FieldCipher, user: User, phone: str, now: datetime
 ) -> None:
     """Keep only a keyed hash: enough to know a phone was shared, useless to anyone else."""
     phone_hash = cipher.lookup_hash(normalize_phone(phone), purpose=PURPOSE_PHONE)
     row = await session.get(PhoneCheck, user.id)
     if row is None:
-        session.add(PhoneCheck(user_id=user.id, phone_hash=phone_hash, verified_at=utcnow()))
+        session.add(PhoneCheck(user_id=user.id, phone_hash=phone_hash, verified_at=now))
     else:
         row.phone_hash = phone_hash
-        row.verified_at = utcnow()
+        row.verified_at = now
     await session.flush()
 
 
@@ -239,10 +241,11 @@ async def remember_phone(
 DRAFT_LIFETIME = timedelta(hours=1)
 
 
-async def start_draft(session: AsyncSession, user: User, relation: Relation) -> LinkDraft:
+async def start_draft(
+    session: AsyncSession, user: User, relation: Relation, now: datetime
+) -> LinkDraft:
     """A fresh draft; this user's earlier unfinished one is dropped, and so is anybody's
     abandoned one (an encrypted policy is kept no longer than the conversation needs it)."""
-    now = utcnow()
     await session.execute(
         delete(LinkDraft).where(
             or_(LinkDraft.user_id == user.id, LinkDraft.created_at < now - DRAFT_LIFETIME)
@@ -308,21 +311,43 @@ def set_draft_birth_date(cipher: FieldCipher, draft: LinkDraft, born: date) -> N
 # --- backend steps --------------------------------------------------------------------------
 
 
+async def lookup_wait(
+    session: AsyncSession, cipher: FieldCipher, requester_id: str, policy: str, now: datetime
+) -> int:
+    """Seconds until this account may look this policy up (0: now). Asked as soon as the policy
+    is typed, so nobody answers every question only to be refused at the end."""
+    return await lookup_limits.wait_seconds(
+        session, requester_id, lookup_limits.policy_hash(cipher, policy), now
+    )
+
+
 async def request_code(
-    backend: RecordsBackend, cipher: FieldCipher, draft: LinkDraft, requester: Requester
+    session: AsyncSession,
+    backend: RecordsBackend,
+    cipher: FieldCipher,
+    draft: LinkDraft,
+    requester: Requester,
+    now: datetime,
 ) -> Challenge:
-    """Ask the backend to send the code to the card's phone; remembers the challenge id."""
+    """Ask the backend to send the code to the card's phone; remembers the challenge id.
+    `LookupLocked` (the bot's caps or the backend's) before anything is sent."""
     data = read_draft(cipher, draft)
     relation = Relation(draft.relation)
     scope = Scope(draft.scope) if draft.scope else Scope.RECORDS
-    challenge = await backend.request_access(
-        data.policy,
-        data.birth_date,
-        requester,
-        relation,
-        scope,
-        expires_at=draft.access_expires_at if relation is Relation.RELATIVE else None,
-    )
+    key = lookup_limits.policy_hash(cipher, data.policy)
+    await lookup_limits.check(session, requester.id, key, now)
+    try:
+        challenge = await backend.request_access(
+            data.policy,
+            data.birth_date,
+            requester,
+            relation,
+            scope,
+            expires_at=draft.access_expires_at if relation is Relation.RELATIVE else None,
+        )
+    except NotFound:
+        await lookup_limits.record_failure(session, requester.id, key, now)
+        raise
     draft.challenge_id = challenge.challenge_id
     return challenge
 
@@ -331,6 +356,34 @@ async def resend_code(backend: RecordsBackend, draft: LinkDraft, requester: Requ
     if draft.challenge_id is None:
         raise ValueError("no code was requested for this draft")
     return await backend.resend_code(draft.challenge_id, requester)
+
+
+@dataclass(frozen=True, slots=True)
+class AskedCode:
+    """What the bot remembers of a code it asked for, in FSM data (JSON-safe, no personal data):
+    the card as a keyed hash and the backend's moment of the request. Enough to recognise the
+    grant that code made when the answer to its confirm was lost (see `confirm_code`)."""
+
+    card: str
+    asked_at: int
+    """Epoch seconds on the backend's clock (the challenge's expiry less the code's lifetime)."""
+
+    @classmethod
+    def of(cls, cipher: FieldCipher, challenge: Challenge) -> AskedCode:
+        asked = challenge.expires_at - timedelta(seconds=CODE_TTL_SECONDS)
+        return cls(patient_ref_hash(cipher, challenge.patient_id), int(asked.timestamp()))
+
+    def to_data(self) -> dict[str, object]:
+        return {"card": self.card, "asked_at": self.asked_at}
+
+    @classmethod
+    def from_data(cls, raw: object) -> AskedCode | None:
+        if not isinstance(raw, dict):
+            return None
+        card, asked_at = raw.get("card"), raw.get("asked_at")
+        if not isinstance(card, str) or not isinstance(asked_at, int):
+            return None
+        return cls(card, asked_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,12 +400,52 @@ async def confirm_code(
     draft: LinkDraft,
     code: str,
     requester: Requester,
+    now: datetime,
+    asked: AskedCode | None = None,
 ) -> Linked:
-    """Check the code with the backend and keep the new link; the draft is gone afterwards."""
+    """Check the code with the backend and keep the new link; the draft is gone afterwards.
+
+    Idempotent across a crash: if an earlier confirm went through at the backend but the bot
+    died before keeping the link, the backend now says the challenge is used (or unknown).
+    Then the grant that code made — this requester's active grant on the same card, of the
+    draft's kind and scope, made since the code was asked for — is linked instead of telling
+    the person "too many wrong codes"; without such a grant the refusal stands."""
     if draft.challenge_id is None:
         raise ValueError("no code was requested for this draft")
-    grant = await backend.confirm_access(draft.challenge_id, code.strip(), requester)
-    return Linked(await _keep_link(session, cipher, user, draft, grant), grant)
+    try:
+        grant = await backend.confirm_access(draft.challenge_id, code.strip(), requester)
+    except (CodeExhausted, NotFound):
+        made = await _grant_made_by(backend, cipher, draft, requester, asked)
+        if made is None:
+            raise
+        grant = made
+    return Linked(await _keep_link(session, cipher, user, draft, grant, now), grant)
+
+
+async def _grant_made_by(
+    backend: RecordsBackend,
+    cipher: FieldCipher,
+    draft: LinkDraft,
+    requester: Requester,
+    asked: AskedCode | None,
+) -> Grant | None:
+    if asked is None:
+        return None
+    relation = Relation(draft.relation)
+    scope = Scope.RECORDS if relation is Relation.SELF else Scope(draft.scope or Scope.RECORDS)
+    try:
+        grants = await backend.list_grants_received(requester.id)
+    except BackendError:
+        return None  # the first refusal is the answer
+    for grant in grants:
+        if (
+            grant.relation is relation
+            and grant.scope is scope
+            and int(grant.created_at.timestamp()) >= asked.asked_at
+            and patient_ref_hash(cipher, grant.patient_id) == asked.card
+        ):
+            return grant
+    return None
 
 
 async def link_child(
@@ -363,18 +456,26 @@ async def link_child(
     draft: LinkDraft,
     parent_grant_id: str,
     requester: Requester,
+    now: datetime,
 ) -> LinkedPerson:
+    """Link a child under 15; a wrong birth date counts against the same caps as a code
+    request (`LookupLocked`)."""
     data = read_draft(cipher, draft)
-    grant = await backend.link_child(parent_grant_id, requester, data.policy, data.birth_date)
-    return await _keep_link(session, cipher, user, draft, grant)
+    key = lookup_limits.policy_hash(cipher, data.policy)
+    await lookup_limits.check(session, requester.id, key, now)
+    try:
+        grant = await backend.link_child(parent_grant_id, requester, data.policy, data.birth_date)
+    except NotFound:
+        await lookup_limits.record_failure(session, requester.id, key, now)
+        raise
+    return await _keep_link(session, cipher, user, draft, grant, now)
 
 
 async def linked_child(
-    session: AsyncSession, cipher: FieldCipher, user: User, policy: str
+    session: AsyncSession, cipher: FieldCipher, user: User, policy: str, now: datetime
 ) -> LinkedPerson | None:
     """The user's current child link with this policy, if they already have one (adding the
     same child again keeps it as it is)."""
-    now = utcnow()
     rows = await session.scalars(
         select(LinkedPerson).where(
             LinkedPerson.user_id == user.id, LinkedPerson.relation == Relation.CHILD.value
@@ -393,7 +494,12 @@ def patient_ref_hash(cipher: FieldCipher, patient_id: str) -> str:
 
 
 async def _keep_link(
-    session: AsyncSession, cipher: FieldCipher, user: User, draft: LinkDraft, grant: Grant
+    session: AsyncSession,
+    cipher: FieldCipher,
+    user: User,
+    draft: LinkDraft,
+    grant: Grant,
+    now: datetime,
 ) -> LinkedPerson:
     data = read_draft(cipher, draft)
     ref = patient_ref_hash(cipher, grant.patient_id)
@@ -413,7 +519,7 @@ async def _keep_link(
         label_enc=cipher.encrypt(label, purpose=PURPOSE_LABEL),
         policy_enc=draft.policy_enc or cipher.encrypt(data.policy, purpose=PURPOSE_POLICY),
         expires_at=grant.expires_at,
-        created_at=utcnow(),
+        created_at=now,
     )
     session.add(person)
     await session.delete(draft)

@@ -19,7 +19,6 @@ from backend_client.errors import AccessDenied, NotFound
 from backend_client.models import Grant, Relation, Requester, Scope
 from backend_client.protocol import RecordsBackend
 from bot.crypto import FieldCipher
-from bot.db.base import utcnow
 from bot.db.models import LinkedPerson, User
 from bot.logs import log_event, pseudonym
 from bot.services.linking import PURPOSE_LABEL
@@ -57,10 +56,10 @@ class Person:
 
 
 async def requester_name(
-    session: AsyncSession, cipher: FieldCipher, user: User, fallback: str
+    session: AsyncSession, cipher: FieldCipher, user: User, fallback: str, now: datetime
 ) -> str:
     """How the owner's SMS names the user: the name on their own linked card, else Telegram's."""
-    own = await own_card(session, user)
+    own = await own_card(session, user, now)
     if own is not None:
         return cipher.decrypt(own.label_enc, purpose=PURPOSE_LABEL)
     return fallback
@@ -93,11 +92,10 @@ async def drop_inactive(
     backend: RecordsBackend,
     user: User,
     requester_id: str,
-    now: datetime | None = None,
+    now: datetime,
 ) -> int:
     """Forget rows whose grant is over: expired by the clock, or no longer active at the backend
     (revoked by the owner, a child who turned 15). Returns how many went."""
-    now = now or utcnow()
     active = {g.grant_id for g in await backend.list_grants_received(requester_id)}
     gone = [
         r for r in await _rows(session, user) if not is_current(r, now) or r.grant_id not in active
@@ -109,15 +107,13 @@ async def drop_inactive(
 
 
 async def list_people(
-    session: AsyncSession, cipher: FieldCipher, user: User, now: datetime | None = None
+    session: AsyncSession, cipher: FieldCipher, user: User, now: datetime
 ) -> list[Person]:
     """The user's current people (own card first), as the bot DB knows them right now."""
-    now = now or utcnow()
     return [to_person(cipher, r) for r in await _rows(session, user) if is_current(r, now)]
 
 
-async def own_card(session: AsyncSession, user: User) -> LinkedPerson | None:
-    now = utcnow()
+async def own_card(session: AsyncSession, user: User, now: datetime) -> LinkedPerson | None:
     rows = await session.scalars(
         select(LinkedPerson).where(
             LinkedPerson.user_id == user.id, LinkedPerson.relation == Relation.SELF.value
@@ -157,7 +153,7 @@ async def check_access(
     requester: Requester | None = None,
     *,
     action: str = "use",
-    now: datetime | None = None,
+    now: datetime,
 ) -> LinkedPerson:
     """The row if the current user may act on this person for `needed` at this moment.
 
@@ -165,7 +161,6 @@ async def check_access(
     knows as active is treated as gone and its row deleted. Every refusal is logged as a
     security event and raised as `AccessRefused`.
     """
-    now = now or utcnow()
     row = await session.get(LinkedPerson, person_id) if isinstance(person_id, int) else None
     if row is None or row.user_id != user.id:
         raise _deny(user, person_id, AccessRefused.NOT_YOURS, action)
@@ -245,13 +240,12 @@ def grant_ref(cipher: FieldCipher, grant_id: str) -> str:
 
 
 async def grants_given(
-    session: AsyncSession, backend: RecordsBackend, user: User, requester: Requester
+    session: AsyncSession, backend: RecordsBackend, user: User, requester: Requester, now: datetime
 ) -> list[Grant]:
     """Who has access to the user's own card now (via their SELF grant), newest first."""
-    own = await own_card(session, user)
+    own = await own_card(session, user, now)
     if own is None:
         raise AccessRefused(AccessRefused.NO_OWN_CARD)
-    now = utcnow()
     grants = await backend.list_grants_given(own.grant_id, requester)
     return [g for g in grants if g.is_active(now)]
 
@@ -263,12 +257,13 @@ async def find_given(
     user: User,
     requester: Requester,
     ref: str,
+    now: datetime,
     *,
     action: str = "revoke_ask",
 ) -> Grant | None:
     """The live grant to the user's own card named by `ref` (the backend asked now); None if it
     is over, or not this owner's (a forged or someone else's reference)."""
-    for grant in await grants_given(session, backend, user, requester):
+    for grant in await grants_given(session, backend, user, requester, now):
         if grant_ref(cipher, grant.grant_id) == ref:
             return grant
     # Stale (already revoked or expired) or forged: either way nothing of this owner's.
@@ -283,9 +278,12 @@ async def revoke_given(
     user: User,
     requester: Requester,
     ref: str,
+    now: datetime,
 ) -> Grant | None:
     """Revoke the recipient's grant named by `ref`; None if it is no longer there."""
-    grant = await find_given(session, backend, cipher, user, requester, ref, action="revoke_given")
+    grant = await find_given(
+        session, backend, cipher, user, requester, ref, now, action="revoke_given"
+    )
     if grant is None:
         return None
     revoked = await backend.revoke_grant(grant.grant_id, requester)
@@ -294,13 +292,13 @@ async def revoke_given(
 
 
 async def revoke_all_given(
-    session: AsyncSession, backend: RecordsBackend, user: User, requester: Requester
+    session: AsyncSession, backend: RecordsBackend, user: User, requester: Requester, now: datetime
 ) -> int:
     """For /forget: end everyone's access to the user's own card (before the user's own grant
     goes, which is what lets them revoke). Nothing to do without a linked own card, or when the
     backend no longer knows it as theirs. Returns how many were revoked."""
     try:
-        grants = await grants_given(session, backend, user, requester)
+        grants = await grants_given(session, backend, user, requester, now)
     except (AccessRefused, AccessDenied, NotFound):
         return 0
     for grant in grants:

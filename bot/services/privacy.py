@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,11 +23,11 @@ class StoredSummary:
     """Whether "who has access to my card" and "who viewed my card" can be shown."""
 
 
-async def stored_summary(session: AsyncSession, user: User) -> StoredSummary:
+async def stored_summary(session: AsyncSession, user: User, now: datetime) -> StoredSummary:
     return StoredSummary(
         has_consent=user.has_consent,
         linked_people=await people.count_people(session, user),
-        has_own_card=await people.own_card(session, user) is not None,
+        has_own_card=await people.own_card(session, user, now) is not None,
     )
 
 
@@ -41,14 +42,14 @@ class AccessGiven:
 
 
 async def access_given(
-    session: AsyncSession, backend: RecordsBackend, user: User, requester: Requester
+    session: AsyncSession, backend: RecordsBackend, user: User, requester: Requester, now: datetime
 ) -> AccessGiven:
     """The recipients of access to the user's own card, asked of the backend now. A question
     must not fail because the backend is slow or down: then the names are unknown."""
-    if await people.own_card(session, user) is None:
+    if await people.own_card(session, user, now) is None:
         return AccessGiven(has_own_card=False, names=[])
     try:
-        grants = await people.grants_given(session, backend, user, requester)
+        grants = await people.grants_given(session, backend, user, requester, now)
     except people.AccessRefused:
         return AccessGiven(has_own_card=False, names=[])
     except BackendError:
@@ -59,6 +60,7 @@ async def access_given(
 async def forget_user(
     session: AsyncSession,
     user: User,
+    now: datetime,
     backend: RecordsBackend | None = None,
     requester: Requester | None = None,
 ) -> None:
@@ -71,7 +73,7 @@ async def forget_user(
     the access they gave to stay withdraws consent instead. A backend that is down stops the
     deletion (nothing is lost; the user retries)."""
     if backend is not None and requester is not None:
-        await people.revoke_all_given(session, backend, user, requester)
+        await people.revoke_all_given(session, backend, user, requester, now)
         await people.revoke_everything(session, backend, user, requester)
     await session.execute(delete(User).where(User.id == user.id))
     await session.flush()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -18,9 +17,8 @@ class RateLimiter(Protocol):
 class MemoryRateLimiter:
     """A token bucket per key; enough for a single process."""
 
-    def __init__(
-        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float]) -> None:
+        """`clock`: monotonic seconds (the app clock's `monotonic`)."""
         self._rate = rate
         self._burst = burst
         self._clock = clock
@@ -43,8 +41,9 @@ class RedisRateLimiter:
     """A fixed one-second window per key, shared by every replica."""
 
     def __init__(
-        self, redis: Redis, prefix: str, per_second: int, clock: Callable[[], float] = time.time
+        self, redis: Redis, prefix: str, per_second: int, clock: Callable[[], float]
     ) -> None:
+        """`clock`: wall seconds (the app clock's timestamp): replicas must agree on the window."""
         self._redis = redis
         self._prefix = prefix
         self._limit = per_second

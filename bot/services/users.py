@@ -7,7 +7,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.base import utcnow
 from bot.db.models import User
 
 CONSENT_VERSION = "2026-11"
@@ -19,9 +18,8 @@ async def find_user(session: AsyncSession, telegram_id: int) -> User | None:
     return await session.scalar(select(User).where(User.telegram_id == telegram_id))
 
 
-async def get_or_create_user(session: AsyncSession, telegram_id: int) -> User:
+async def get_or_create_user(session: AsyncSession, telegram_id: int, now: datetime) -> User:
     user = await find_user(session, telegram_id)
-    now = utcnow()
     if user is None:
         user = User(telegram_id=telegram_id, created_at=now, last_seen_at=now)
         session.add(user)
@@ -33,7 +31,7 @@ async def get_or_create_user(session: AsyncSession, telegram_id: int) -> User:
     return user
 
 
-def mark_blocked(user: User, now: datetime | None = None) -> bool:
+def mark_blocked(user: User, now: datetime) -> bool:
     """The user blocked the bot: nothing is sent to them until they come back.
 
     Keeps the earlier moment if the bot already knew (a 403 or a repeated update); True if
@@ -41,13 +39,13 @@ def mark_blocked(user: User, now: datetime | None = None) -> bool:
     """
     if user.blocked_at is not None:
         return False
-    user.blocked_at = now or utcnow()
+    user.blocked_at = now
     return True
 
 
-def mark_unblocked(user: User, now: datetime | None = None) -> bool:
+def mark_unblocked(user: User, now: datetime) -> bool:
     """The user unblocked (restarted) the bot: notifications may reach them again."""
-    user.last_seen_at = now or utcnow()
+    user.last_seen_at = now
     if user.blocked_at is None:
         return False
     user.blocked_at = None
@@ -60,11 +58,11 @@ def set_language(user: User, language: str) -> None:
     user.language = language
 
 
-def give_consent(user: User, now: datetime | None = None) -> None:
-    user.consent_given_at = now or utcnow()
+def give_consent(user: User, now: datetime) -> None:
+    user.consent_given_at = now
     user.consent_withdrawn_at = None
     user.consent_version = CONSENT_VERSION
 
 
-def withdraw_consent(user: User, now: datetime | None = None) -> None:
-    user.consent_withdrawn_at = now or utcnow()
+def withdraw_consent(user: User, now: datetime) -> None:
+    user.consent_withdrawn_at = now

@@ -13,10 +13,12 @@ from backend_client.errors import (
     CodeWrong,
     GrantLimitReached,
     InvalidRequest,
+    LookupLocked,
     NotFound,
     RateLimited,
 )
 from backend_client.models import EventKind, Relation, Scope, Section
+from backend_client.policy import make_policy
 from tests.backend.conftest import Harness, requester
 
 ME = requester("me", "Анна С.")
@@ -133,8 +135,40 @@ async def test_code_is_single_use(harness: Harness) -> None:
         p.policy, p.birth_date, ME, Relation.SELF, Scope.RECORDS
     )
     code = await harness.last_code(p.phone)
-    await harness.backend.confirm_access(ch.challenge_id, code, ME)
+    grant = await harness.backend.confirm_access(ch.challenge_id, code, ME)
+    # Used, the challenge takes no more guesses: a wrong code does not count down, it is closed.
     with pytest.raises(CodeExhausted):
+        await harness.backend.confirm_access(ch.challenge_id, _wrong(code), ME)
+    with pytest.raises(NotFound):  # nor is it anybody else's
+        await harness.backend.confirm_access(ch.challenge_id, code, requester("thief"))
+    await harness.backend.revoke_grant(grant.grant_id, ME)
+    with pytest.raises(CodeExhausted):  # the right code again does not bring access back
+        await harness.backend.confirm_access(ch.challenge_id, code, ME)
+
+
+async def test_confirming_a_used_code_again_returns_the_grant_it_made(harness: Harness) -> None:
+    # The bot died after the backend confirmed and before it kept the link: the person types
+    # the same code again (or the update comes again) and the link is finished, not refused.
+    mother = await harness.persona("elderly_mother")
+    until = harness.clock() + timedelta(days=30)
+    ch = await harness.backend.request_access(
+        mother.policy, mother.birth_date, ME, Relation.RELATIVE, Scope.APPOINTMENTS, until
+    )
+    code = await harness.last_code(mother.phone)
+    first = await harness.backend.confirm_access(ch.challenge_id, code, ME)
+    sms_after_first = len(await harness.sandbox.sms_outbox(mother.phone))
+    events_after_first = len((await harness.backend.read_events(None)).events)
+    harness.clock.advance(minutes=2)
+    again = await harness.backend.confirm_access(ch.challenge_id, code, ME)
+    assert again == first
+    assert [g.grant_id for g in await harness.backend.list_grants_received(ME.id)] == [
+        first.grant_id
+    ]
+    # Nothing new happened for the owner: no second "access granted" SMS, no second event.
+    assert len(await harness.sandbox.sms_outbox(mother.phone)) == sms_after_first
+    assert len((await harness.backend.read_events(None)).events) == events_after_first
+    harness.clock.set(ch.expires_at)
+    with pytest.raises(CodeExhausted):  # only within the code's own lifetime
         await harness.backend.confirm_access(ch.challenge_id, code, ME)
 
 
@@ -432,3 +466,110 @@ async def test_new_access_is_announced_in_the_event_feed(harness: Harness) -> No
     granted = [e for e in batch.events if e.kind is EventKind.ACCESS_GRANTED]
     assert granted[-1].grant_id == grant.grant_id
     assert granted[-1].patient_id == grant.patient.patient_id
+
+
+# --- wrong birth dates: counted, and capped ---------------------------------------------------
+
+
+def _nobodys_policy(n: int) -> str:
+    """A well-formed policy number (valid check digit) that no card has."""
+    return make_policy(f"99{n:013d}")
+
+
+async def test_sixth_look_up_of_a_policy_after_five_wrong_dates_is_refused(
+    harness: Harness,
+) -> None:
+    p = await harness.persona("single")
+    for n in range(5):  # five different people guessing, one policy
+        with pytest.raises(NotFound):
+            await harness.backend.request_access(
+                p.policy, date(1950 + n, 1, 1), requester(n), Relation.RELATIVE, Scope.RECORDS
+            )
+        harness.clock.advance(minutes=1)
+    with pytest.raises(LookupLocked) as locked:  # the right date, from someone new
+        await harness.backend.request_access(
+            p.policy, p.birth_date, requester("new"), Relation.RELATIVE, Scope.RECORDS
+        )
+    # Free again when the first failure leaves its hour: 60 minutes after it, 55 from now.
+    assert 55 * 60 - 5 <= locked.value.retry_after <= 55 * 60
+    assert await harness.sandbox.sms_outbox(p.phone) == []  # nothing reached the owner
+    with pytest.raises(LookupLocked):  # find_patient and link_child are look-ups too
+        await harness.backend.find_patient(p.policy, p.birth_date)
+    harness.clock.advance(seconds=locked.value.retry_after)
+    ch = await harness.backend.request_access(
+        p.policy, p.birth_date, requester("new"), Relation.RELATIVE, Scope.RECORDS
+    )
+    assert ch.challenge_id
+
+
+async def test_a_locked_policy_looks_the_same_whether_a_card_has_it_or_not(
+    harness: Harness,
+) -> None:
+    known = await harness.persona("single")
+    unknown = _nobodys_policy(1)
+    for n in range(5):
+        for policy in (known.policy, unknown):
+            with pytest.raises(NotFound):
+                await harness.backend.find_patient(policy, date(1950 + n, 1, 1))
+    answers = []
+    for policy in (known.policy, unknown):
+        with pytest.raises(LookupLocked) as locked:
+            await harness.backend.find_patient(policy, known.birth_date)
+        answers.append(locked.value.to_payload())
+    assert answers[0] == answers[1]
+
+
+async def test_wrong_look_ups_are_capped_per_requester_across_policies(harness: Harness) -> None:
+    for n in range(10):
+        with pytest.raises(NotFound):
+            await harness.backend.request_access(
+                _nobodys_policy(n), date(1980, 1, 1), ME, Relation.RELATIVE, Scope.RECORDS
+            )
+    p = await harness.persona("elderly_mother")
+    with pytest.raises(LookupLocked) as locked:  # an eleventh card, the right date
+        await harness.backend.request_access(
+            p.policy, p.birth_date, ME, Relation.RELATIVE, Scope.RECORDS
+        )
+    assert 3500 < locked.value.retry_after <= 3600
+    # The card itself is not locked: someone else links it.
+    await harness.link_relative("elderly_mother", requester("daughter"))
+    harness.clock.advance(hours=1)
+    await harness.backend.request_access(
+        p.policy, p.birth_date, ME, Relation.RELATIVE, Scope.RECORDS
+    )
+
+
+async def test_wrong_look_ups_of_a_policy_are_capped_per_day(harness: Harness) -> None:
+    p = await harness.persona("single")
+    for hour in range(4):  # five an hour, for four hours: the day's twenty
+        for n in range(5):
+            with pytest.raises(NotFound):
+                await harness.backend.find_patient(p.policy, date(1940 + hour, 1, 1 + n))
+        harness.clock.advance(hours=1)
+    with pytest.raises(LookupLocked) as locked:
+        await harness.backend.find_patient(p.policy, p.birth_date)
+    assert locked.value.retry_after > 3600  # the day's window, not the hour's
+    harness.clock.advance(seconds=locked.value.retry_after)
+    assert (await harness.backend.find_patient(p.policy, p.birth_date)).birth_date == p.birth_date
+
+
+async def test_a_wrong_child_birth_date_counts_too(harness: Harness) -> None:
+    own = await harness.link_self("mother", ME)
+    child = await harness.persona("child")
+    for n in range(5):
+        with pytest.raises(NotFound):
+            await harness.backend.link_child(
+                own.grant_id, ME, child.policy, child.birth_date - timedelta(days=n + 1)
+            )
+    with pytest.raises(LookupLocked):
+        await harness.backend.link_child(own.grant_id, ME, child.policy, child.birth_date)
+
+
+async def test_malformed_look_ups_are_refused_and_not_counted(harness: Harness) -> None:
+    p = await harness.persona("single")
+    for _ in range(8):
+        with pytest.raises(InvalidRequest):
+            await harness.backend.find_patient(p.policy[:-1] + "x", p.birth_date)
+        with pytest.raises(InvalidRequest):
+            await harness.backend.find_patient(p.policy, date(2999, 1, 1))
+    assert (await harness.backend.find_patient(p.policy, p.birth_date)).birth_date == p.birth_date

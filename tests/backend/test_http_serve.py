@@ -12,7 +12,8 @@ from backend_client.errors import BackendUnavailable, NotFound
 from backend_client.http import HttpRecordsBackend
 from backend_client.records_api.serve import serve_sandbox
 from backend_client.sandbox import SandboxBackend
-from backend_client.sandbox.testing import copy_template
+from backend_client.sandbox.testing import FIXED_NOW, copy_template
+from bot.clock import FrozenClock
 
 TOKEN = "serve-test-token"
 
@@ -38,14 +39,21 @@ async def test_serve_sandbox_answers_until_cancelled(
     sandbox_template: Path, tmp_path: Path
 ) -> None:
     path = copy_template(sandbox_template, tmp_path / "served.sqlite3")
-    side = await SandboxBackend.open(path)
+    side = await SandboxBackend.open(path, clock=FrozenClock(FIXED_NOW))
     try:
         persona = (await side.personas())[0]
     finally:
         await side.aclose()
     port = free_port()
     server = asyncio.create_task(
-        serve_sandbox("127.0.0.1", port, sandbox_path=path, seed=42, service_token=TOKEN)
+        serve_sandbox(
+            "127.0.0.1",
+            port,
+            sandbox_path=path,
+            seed=42,
+            service_token=TOKEN,
+            clock=FrozenClock(FIXED_NOW),
+        )
     )
     url = f"http://127.0.0.1:{port}"
     try:

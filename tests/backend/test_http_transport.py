@@ -152,15 +152,59 @@ async def test_a_hanging_backend_times_out_quickly() -> None:
     release = asyncio.Event()
     events = Script(hang(release))
     try:
-        async with client_for({("GET", "/v1/events"): events}, timeout=0.2, retries=1) as backend:
+        async with client_for(
+            {("GET", "/v1/events"): events}, timeout=1.0, attempt_timeout=0.2, retries=1
+        ) as backend:
             started = time.monotonic()
             with pytest.raises(BackendUnavailable):
                 await backend.read_events()
             elapsed = time.monotonic() - started
     finally:
         release.set()
-    assert len(events.requests) == 2
+    assert len(events.requests) == 2  # a stalled attempt is cut, the read is tried again
     assert elapsed < 1.5
+
+
+async def test_a_stalled_backend_costs_one_timeout_not_one_per_retry() -> None:
+    """The old client waited `timeout` per attempt: 3 x 5 s of silence before an answer."""
+    release = asyncio.Event()
+    events = Script(hang(release))
+    try:
+        async with client_for({("GET", "/v1/events"): events}, timeout=0.5, retries=5) as backend:
+            started = time.monotonic()
+            with pytest.raises(BackendUnavailable, match="in time"):
+                await backend.read_events()
+            elapsed = time.monotonic() - started
+    finally:
+        release.set()
+    assert len(events.requests) == 1
+    assert elapsed < 1.5  # the 0.5 s budget, generously
+
+
+async def test_quick_failures_are_retried_only_within_the_budget() -> None:
+    events = Script(status(503))
+    async with client_for({("GET", "/v1/events"): events}, timeout=0.5, retries=50) as backend:
+        started = time.monotonic()
+        with pytest.raises(BackendUnavailable):
+            await backend.read_events()
+        elapsed = time.monotonic() - started
+    # Pauses of 0.1, 0.2, 0.4 s ... fit a few attempts into 0.5 s, never fifty.
+    assert 2 <= len(events.requests) <= 5
+    assert elapsed < 1.5
+
+
+async def test_the_budget_covers_a_write_too() -> None:
+    release = asyncio.Event()
+    confirm = Script(hang(release))
+    try:
+        async with client_for(
+            {("POST", "/v1/access-requests/ch1/confirm"): confirm}, timeout=0.3, retries=2
+        ) as backend:
+            with pytest.raises(BackendUnavailable):
+                await backend.confirm_access("ch1", "123456", ME)
+    finally:
+        release.set()
+    assert len(confirm.requests) == 1
 
 
 async def test_a_hanging_cancel_times_out_once() -> None:
@@ -256,3 +300,11 @@ async def test_a_retried_booking_books_once() -> None:
 def test_bad_configuration_fails_at_construction(url: str, token: str) -> None:
     with pytest.raises(ValueError, match=r"base_url|token"):
         HttpRecordsBackend(url, token)
+
+
+@pytest.mark.parametrize(
+    "options", [{"timeout": 0}, {"timeout": -1}, {"attempt_timeout": 0}, {"retries": -1}]
+)
+def test_bad_timeouts_fail_at_construction(options: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="timeouts"):
+        HttpRecordsBackend("http://x", TOKEN, **options)  # type: ignore[arg-type]

@@ -201,18 +201,24 @@ async def test_personas(sandbox) -> None:
 
 async def test_admin_helpers_print_text(sandbox_template: Path, tmp_path: Path) -> None:
     path = copy_template(sandbox_template, tmp_path / "s.sqlite3")
-    text = await admin.personas_text(path)
+    text = await admin.personas_text(path, clock=ManualClock(FIXED_NOW))
     assert "Смирнова Анна Сергеевна" in text and "полис" in text
     policy = re.search(r"Кузнецова Галина Петровна.*?полис (\d{16})", text, re.S)
     assert policy is not None
     assert "entry_id=" in await admin.publish_result_text(
-        path, policy=policy.group(1), panel="hba1c"
+        path, policy=policy.group(1), panel="hba1c", clock=ManualClock(FIXED_NOW)
     )
-    visits = await admin.appointments_text(path, policy=policy.group(1))
+    visits = await admin.appointments_text(
+        path, policy=policy.group(1), clock=ManualClock(FIXED_NOW)
+    )
     assert "Терапевт" in visits
-    assert "SMS нет" in await admin.sms_text(path)
-    assert "освобождён" in await admin.free_slot_text(path, doctor_id="d41")
-    assert "Не получилось" in await admin.clinic_cancel_text(path, "a-unknown")
+    assert "SMS нет" in await admin.sms_text(path, clock=ManualClock(FIXED_NOW))
+    assert "освобождён" in await admin.free_slot_text(
+        path, doctor_id="d41", clock=ManualClock(FIXED_NOW)
+    )
+    assert "Не получилось" in await admin.clinic_cancel_text(
+        path, "a-unknown", clock=ManualClock(FIXED_NOW)
+    )
 
 
 def test_policy_check_digit() -> None:

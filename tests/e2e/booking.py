@@ -12,7 +12,8 @@ from __future__ import annotations
 import itertools
 from datetime import date, datetime
 
-from backend_client.sandbox import ManualClock, SandboxBackend
+from backend_client.sandbox import SandboxBackend
+from bot.clock import FrozenClock
 from bot.emulator import UserDriver
 from bot.emulator.models import CallbackAnswer, StoredMessage
 from keyboards.appointments import PickCb
@@ -52,7 +53,7 @@ async def tap_on(user: UserDriver, prefix: str, part: str) -> CallbackAnswer:
 async def to_calendar(
     user: UserDriver,
     sandbox: SandboxBackend,
-    clock: ManualClock,
+    clock: FrozenClock,
     what: str = "ap:s:",
     who: int | None = None,
     from_day: date | None = None,
@@ -106,7 +107,7 @@ async def tap_day(user: UserDriver, from_day: date | None = None) -> CallbackAns
 async def to_confirmation(
     user: UserDriver,
     sandbox: SandboxBackend,
-    clock: ManualClock,
+    clock: FrozenClock,
     what: str = "ap:s:",
     who: int | None = None,
     from_day: date | None = None,
@@ -121,7 +122,7 @@ async def to_confirmation(
 async def book_a_visit(
     user: UserDriver,
     sandbox: SandboxBackend,
-    clock: ManualClock,
+    clock: FrozenClock,
     policy: str,
     from_day: date | None = None,
 ) -> str:

@@ -7,28 +7,29 @@ from pathlib import Path
 
 import pytest
 
-from backend_client.sandbox import ManualClock, SandboxBackend
+from backend_client.sandbox import SandboxBackend
+from bot.clock import FrozenClock
 from bot.offline import OfflineStack, offline_stack
 from bot.settings import Settings
 from tests.conftest import unthrottled
-from tests.sandbox_fixtures import SESSION_NOW, SandboxTemplates, open_sandbox
+from tests.sandbox_fixtures import TEST_NOW, SandboxTemplates, open_sandbox
 
 
 @pytest.fixture(scope="session")
 def sandbox_template(sandbox_templates: SandboxTemplates) -> Path:
-    # Seeded at the real "now": the bot reads the real clock, so the sandbox's 14-day slot window
-    # and its history must line up with it.
-    return sandbox_templates(seed=42, now=SESSION_NOW)
+    # Seeded at the tests' frozen "now", where the clock of the bot, worker and sandbox starts.
+    return sandbox_templates(seed=42, now=TEST_NOW)
 
 
 @pytest.fixture
-def sandbox_clock() -> ManualClock:
-    return ManualClock(SESSION_NOW)
+def sandbox_clock(clock: FrozenClock) -> FrozenClock:
+    """The one clock (the bot, the worker, the emulator and the sandbox read it)."""
+    return clock
 
 
 @pytest.fixture
 async def sandbox(
-    sandbox_template: Path, tmp_path: Path, sandbox_clock: ManualClock
+    sandbox_template: Path, tmp_path: Path, sandbox_clock: FrozenClock
 ) -> AsyncIterator[SandboxBackend]:
     async with open_sandbox(sandbox_template, tmp_path, sandbox_clock) as backend:
         yield backend
@@ -40,6 +41,8 @@ def e2e_settings(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-async def stack(e2e_settings: Settings, sandbox: SandboxBackend) -> AsyncIterator[OfflineStack]:
-    async with offline_stack(e2e_settings, backend=sandbox) as running:
+async def stack(
+    e2e_settings: Settings, sandbox: SandboxBackend, sandbox_clock: FrozenClock
+) -> AsyncIterator[OfflineStack]:
+    async with offline_stack(e2e_settings, backend=sandbox, clock=sandbox_clock) as running:
         yield running

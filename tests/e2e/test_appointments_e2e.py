@@ -11,7 +11,8 @@ from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import select
 
 from backend_client.models import AppointmentStatus, Relation, Requester, Scope
-from backend_client.sandbox import ManualClock, SandboxBackend
+from backend_client.sandbox import SandboxBackend
+from bot.clock import FrozenClock
 from bot.db.appointments_models import SlotWatch
 from bot.db.models import LinkedPerson, User
 from bot.offline import OfflineStack
@@ -30,7 +31,7 @@ pytestmark = [
 
 
 @pytest.fixture(autouse=True)
-def bot_reads_the_sandbox_clock(stack: OfflineStack, sandbox_clock: ManualClock) -> None:
+def bot_reads_the_sandbox_clock(stack: OfflineStack, sandbox_clock: FrozenClock) -> None:
     stack.app.dispatcher["clock"] = sandbox_clock
 
 
@@ -39,7 +40,7 @@ async def visit_ids(sandbox: SandboxBackend, policy: str) -> set[str]:
 
 
 async def test_book_for_myself_and_a_double_tap_books_once(
-    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: FrozenClock
 ) -> None:
     oleg = await persona(sandbox, "single")
     user = await new_user(stack, 7001, "Oleg", oleg.phone)
@@ -63,7 +64,7 @@ async def test_book_for_myself_and_a_double_tap_books_once(
 
 
 async def test_book_for_a_relative_by_referral(
-    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: FrozenClock
 ) -> None:
     anna = await persona(sandbox, "mother")
     galina = await persona(sandbox, "elderly_mother")
@@ -84,7 +85,7 @@ async def test_book_for_a_relative_by_referral(
 
 
 async def test_a_slot_taken_before_confirming_shows_the_fresh_times(
-    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: FrozenClock
 ) -> None:
     oleg = await persona(sandbox, "single")
     father = await persona(sandbox, "father")
@@ -113,7 +114,7 @@ async def test_a_slot_taken_before_confirming_shows_the_fresh_times(
 
 
 async def test_reschedule_and_cancel(
-    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: FrozenClock
 ) -> None:
     oleg = await persona(sandbox, "single")
     user = await new_user(stack, 7004, "Oleg", oleg.phone)
@@ -147,13 +148,13 @@ async def test_reschedule_and_cancel(
 
 
 async def test_a_watch_fires_when_a_slot_frees_and_auto_books_with_notice(
-    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: FrozenClock
 ) -> None:
     oleg = await persona(sandbox, "single")
     user = await new_user(stack, 7005, "Oleg", oleg.phone)
     await link_own_card(user, sandbox, oleg)
     app = stack.app
-    tell = BotSlotHitNotifier(app.bot, app.sessionmaker, sandbox, app.keys, app.i18n)
+    tell = BotSlotHitNotifier(app.bot, app.sessionmaker, sandbox, app.keys, app.i18n, sandbox_clock)
 
     async def watch_round(poll: bool = False) -> watches.RoundStats:
         return await run_watch_round(
@@ -210,6 +211,7 @@ async def test_a_watch_fires_when_a_slot_frees_and_auto_books_with_notice(
                 auto_book=True,
                 min_notice_minutes=120,
             ),
+            sandbox_clock(),
         )
         await db.commit()
     before = await visit_ids(sandbox, oleg.policy)
@@ -225,7 +227,7 @@ async def test_a_watch_fires_when_a_slot_frees_and_auto_books_with_notice(
 
 
 async def test_stale_and_forged_buttons(
-    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: FrozenClock
 ) -> None:
     oleg = await persona(sandbox, "single")
     anna = await persona(sandbox, "mother")

@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 from babel.dates import format_datetime
 
-from backend_client.sandbox import ManualClock, SandboxBackend
+from backend_client.sandbox import SandboxBackend
+from bot.clock import FrozenClock
 from bot.offline import OfflineStack
 from bot.services.appointments.clock import MOSCOW, msk_date
 from tests.e2e.booking import BOOK, book_a_visit, tap, tap_day, tap_on, to_calendar, with_button
@@ -24,12 +25,12 @@ VISITS = "🗓 My appointments"
 
 
 @pytest.fixture(autouse=True)
-def bot_reads_the_sandbox_clock(stack: OfflineStack, sandbox_clock: ManualClock) -> None:
+def bot_reads_the_sandbox_clock(stack: OfflineStack, sandbox_clock: FrozenClock) -> None:
     stack.app.dispatcher["clock"] = sandbox_clock
 
 
 async def test_a_referral_used_by_another_relative_is_told_and_the_booking_goes_on(
-    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: FrozenClock
 ) -> None:
     galina = await persona(sandbox, "elderly_mother")
     alexey = await new_user(stack, 7301, "Alexey", "+79000007301")
@@ -66,7 +67,7 @@ async def test_a_referral_used_by_another_relative_is_told_and_the_booking_goes_
 
 
 async def test_rescheduling_shows_the_old_time_and_the_card_leads_back(
-    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: FrozenClock
 ) -> None:
     oleg = await persona(sandbox, "single")
     user = await new_user(stack, 7303, "Oleg", oleg.phone)

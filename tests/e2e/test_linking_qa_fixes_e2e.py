@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from backend_client.sandbox import ManualClock, SandboxBackend
+from backend_client.sandbox import SandboxBackend
+from bot.clock import FrozenClock
 from bot.offline import OfflineStack
 from tests.e2e.helpers import last_text
 from tests.e2e.people import code_sent_to, link_own_card, new_user, persona
@@ -32,7 +33,7 @@ async def test_menu_button_mid_linking_and_a_policy_typed_afterwards(
 
 
 async def test_relative_right_after_my_own_card_waits_for_the_pause_then_sends(
-    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: FrozenClock
 ) -> None:
     anna, galina = await persona(sandbox, "mother"), await persona(sandbox, "elderly_mother")
     user = await new_user(stack, 6302, "Anna", anna.phone)

@@ -10,7 +10,8 @@ import pytest
 from aiogram.types import ChatMemberAdministrator
 from sqlalchemy import func, select
 
-from backend_client.sandbox import ManualClock, SandboxBackend
+from backend_client.sandbox import SandboxBackend
+from bot.clock import FrozenClock
 from bot.db.models import User
 from bot.db.notifications_models import OutboxMessage
 from bot.emulator import UserDriver
@@ -29,10 +30,8 @@ RESULT_READY = "A new lab result is ready"
 
 
 @pytest.fixture(autouse=True)
-def on_the_sandbox_clock_at_noon(
-    stack: OfflineStack, sandbox_clock: ManualClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    at_noon_in_moscow(stack, sandbox_clock, monkeypatch)
+def on_the_sandbox_clock_at_noon(stack: OfflineStack, sandbox_clock: FrozenClock) -> None:
+    at_noon_in_moscow(stack, sandbox_clock)
 
 
 @pytest.fixture

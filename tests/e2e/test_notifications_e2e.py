@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from backend_client.models import AppointmentStatus
-from backend_client.sandbox import ManualClock, SandboxBackend
+from backend_client.sandbox import SandboxBackend
 from backend_client.sandbox.clock import MSK, at_msk, msk_date
 from backend_client.sandbox.simulation import Persona
+from bot.clock import FrozenClock
 from bot.crypto import FieldCipher
 from bot.db.models import LinkedPerson, User
 from bot.db.notifications_models import OutboxMessage
@@ -39,10 +40,8 @@ APPOINTMENTS = "Appointments only"
 
 
 @pytest.fixture(autouse=True)
-def everyone_reads_the_sandbox_clock(
-    stack: OfflineStack, sandbox_clock: ManualClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    at_noon_in_moscow(stack, sandbox_clock, monkeypatch)
+def everyone_reads_the_sandbox_clock(stack: OfflineStack, sandbox_clock: FrozenClock) -> None:
+    at_noon_in_moscow(stack, sandbox_clock)
 
 
 @pytest.fixture
@@ -159,7 +158,7 @@ def no_values(text: str) -> None:
 
 
 async def test_result_ready_reaches_the_owner_and_a_records_relative_only(
-    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock, worker: Worker
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: FrozenClock, worker: Worker
 ) -> None:
     galina = await persona(sandbox, "elderly_mother")
     owner = await new_user(stack, 8101, "Galina", galina.phone)
@@ -202,7 +201,7 @@ async def test_result_ready_reaches_the_owner_and_a_records_relative_only(
 
 
 async def test_clinic_cancels_a_visit_the_manager_is_told_at_once_and_reminders_go(
-    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock, worker: Worker
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: FrozenClock, worker: Worker
 ) -> None:
     galina = await persona(sandbox, "elderly_mother")
     anna = await new_user(stack, 8201, "Anna", (await persona(sandbox, "mother")).phone)
@@ -246,7 +245,7 @@ async def test_clinic_cancels_a_visit_the_manager_is_told_at_once_and_reminders_
 
 
 async def test_a_reminder_a_day_before_with_buttons_that_work(
-    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock, worker: Worker
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: FrozenClock, worker: Worker
 ) -> None:
     oleg = await persona(sandbox, "single")
     user = await new_user(stack, 8301, "Oleg", oleg.phone)
@@ -324,7 +323,7 @@ async def test_a_reminder_a_day_before_with_buttons_that_work(
 
 
 async def test_revoked_access_stops_queued_news_and_old_open_buttons(
-    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock, worker: Worker
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: FrozenClock, worker: Worker
 ) -> None:
     galina = await persona(sandbox, "elderly_mother")
     owner = await new_user(stack, 8401, "Galina", galina.phone)
@@ -442,7 +441,7 @@ async def press_on(user: UserDriver, kept: Kept, text: str) -> tuple[CallbackAns
 async def a_reminder(
     stack: OfflineStack,
     sandbox: SandboxBackend,
-    sandbox_clock: ManualClock,
+    sandbox_clock: FrozenClock,
     worker: Worker,
     telegram_id: int,
 ) -> tuple[UserDriver, Persona, str, Kept]:
@@ -463,7 +462,7 @@ async def a_reminder(
 
 
 async def test_reschedule_from_a_reminder_opens_a_new_message_and_keeps_the_reminder(
-    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock, worker: Worker
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: FrozenClock, worker: Worker
 ) -> None:
     user, oleg, visit_id, reminder = await a_reminder(stack, sandbox, sandbox_clock, worker, 8601)
 
@@ -497,7 +496,7 @@ async def test_reschedule_from_a_reminder_opens_a_new_message_and_keeps_the_remi
 
 
 async def test_cancel_from_a_reminder_asks_in_a_new_message_and_keeps_the_reminder(
-    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock, worker: Worker
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: FrozenClock, worker: Worker
 ) -> None:
     user, oleg, visit_id, reminder = await a_reminder(stack, sandbox, sandbox_clock, worker, 8602)
 
@@ -531,7 +530,7 @@ async def test_cancel_from_a_reminder_asks_in_a_new_message_and_keeps_the_remind
 
 
 async def test_book_again_after_a_clinic_cancellation_keeps_the_notice(
-    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock, worker: Worker
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: FrozenClock, worker: Worker
 ) -> None:
     oleg = await persona(sandbox, "single")
     user = await new_user(stack, 8603, "Oleg", oleg.phone)

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from backend_client.sandbox import ManualClock, SandboxBackend
+from backend_client.sandbox import SandboxBackend
 from backend_client.sandbox.simulation import Persona
+from bot.clock import FrozenClock
 from bot.emulator import UserDriver
 from bot.offline import OfflineStack
 from tests.e2e.helpers import last_text
@@ -36,7 +37,7 @@ async def link_own(user: UserDriver, sandbox: SandboxBackend, me: Persona) -> No
 
 
 async def family(
-    stack: OfflineStack, sandbox: SandboxBackend, clock: ManualClock, base: int
+    stack: OfflineStack, sandbox: SandboxBackend, clock: FrozenClock, base: int
 ) -> tuple[UserDriver, UserDriver]:
     """Галина links her card; Анна (her own card linked, so she is "Анна С.") links Галина's
     with the code from Галина's SMS; Галина gets the alert."""
@@ -61,7 +62,7 @@ async def family(
 
 
 async def test_revoke_asks_first_and_refreshes_the_list(
-    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: FrozenClock
 ) -> None:
     owner, daughter = await family(stack, sandbox, sandbox_clock, 8100)
     await owner.press("🔑 У кого есть доступ")
@@ -88,7 +89,7 @@ async def test_revoke_asks_first_and_refreshes_the_list(
 
 
 async def test_after_withdrawing_consent_the_owner_can_still_revoke(
-    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: FrozenClock
 ) -> None:
     owner, _daughter = await family(stack, sandbox, sandbox_clock, 8110)
     await owner.press("🔒 Мои данные")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from backend_client.sandbox import ManualClock, SandboxBackend
+from backend_client.sandbox import SandboxBackend
+from bot.clock import FrozenClock
 from bot.offline import OfflineStack
 from keyboards.people import PersonAction, PersonCb
 from tests.e2e.helpers import last_text
@@ -56,7 +57,7 @@ async def test_input_mistakes_keep_the_user_at_the_same_step(
 
 
 async def test_relative_linked_with_the_code_the_owner_relays(
-    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: FrozenClock
 ) -> None:
     anna = await persona(sandbox, "mother")
     galina = await persona(sandbox, "elderly_mother")

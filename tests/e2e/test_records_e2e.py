@@ -11,7 +11,8 @@ import pytest
 from pypdf import PdfReader
 
 from backend_client.models import Requester, Section
-from backend_client.sandbox import ManualClock, SandboxBackend
+from backend_client.sandbox import SandboxBackend
+from bot.clock import FrozenClock
 from bot.crypto import requester_id_for
 from bot.emulator import UserDriver
 from bot.offline import OfflineStack
@@ -42,7 +43,7 @@ def pdf_text(data: bytes) -> str:
 
 
 async def test_every_section_of_my_mothers_and_my_own_card(
-    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: FrozenClock
 ) -> None:
     anna, galina = await persona(sandbox, "mother"), await persona(sandbox, "elderly_mother")
     user = await new_user(stack, 6101, "Anna", anna.phone)
@@ -121,7 +122,7 @@ async def test_every_section_of_my_mothers_and_my_own_card(
 
 
 async def test_refusals_appointments_only_revoked_and_forged(
-    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: ManualClock
+    stack: OfflineStack, sandbox: SandboxBackend, sandbox_clock: FrozenClock
 ) -> None:
     # Appointments-only access: the record is not shown, and the bot says why.
     son = await new_user(stack, 6111, "Alexey", (await persona(sandbox, "adult_son")).phone)

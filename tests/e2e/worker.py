@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
-from backend_client.sandbox import ManualClock
 from backend_client.sandbox.clock import at_msk, msk_date
+from bot.clock import FrozenClock
 from bot.crypto import FieldCipher
 from bot.notify_worker import create_delivery
 from bot.offline import OfflineStack
@@ -16,17 +14,11 @@ from bot.services.notifications.delivery import DeliveryStats
 from bot.services.notifications.intake import follow_feed_once
 from bot.services.notifications.planner import plan_reminders
 
-NOTIFY_MODULES = ("outbox", "delivery", "planner", "prepare", "recipients", "render")
 
-
-def at_noon_in_moscow(
-    stack: OfflineStack, sandbox_clock: ManualClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The bot's handlers and the worker's jobs both read the sandbox's clock, moved on to the
-    next noon in Moscow: no test depends on the hour it runs at (quiet hours 22:00-08:00)."""
-    stack.app.dispatcher["clock"] = sandbox_clock
-    for module in NOTIFY_MODULES:
-        monkeypatch.setattr(f"bot.services.notifications.{module}.utcnow", sandbox_clock)
+def at_noon_in_moscow(stack: OfflineStack, sandbox_clock: FrozenClock) -> None:
+    """The bot's handlers and the worker's jobs read the one clock (the sandbox's), moved on to
+    the next noon in Moscow: no test depends on the hour it runs at (quiet hours 22:00-08:00)."""
+    assert stack.app.clock is sandbox_clock and stack.app.dispatcher["clock"] is sandbox_clock
     now = sandbox_clock()
     noon = at_msk(msk_date(now), 12)
     sandbox_clock.set(noon if noon > now else noon + timedelta(days=1))
@@ -42,15 +34,21 @@ class Worker:
 
     async def feed(self) -> None:
         if not self.started:  # the very first call only creates the cursor (the feed's start)
-            await follow_feed_once(self.app.sessionmaker, self.app.backend, self.cipher)
+            await follow_feed_once(
+                self.app.sessionmaker, self.app.backend, self.cipher, self.app.clock
+            )
             self.started = True
         for _ in range(20):
-            if not await follow_feed_once(self.app.sessionmaker, self.app.backend, self.cipher):
+            if not await follow_feed_once(
+                self.app.sessionmaker, self.app.backend, self.cipher, self.app.clock
+            ):
                 return
         raise AssertionError("the feed did not drain")
 
     async def plan(self) -> int:
-        return await plan_reminders(self.app.sessionmaker, self.app.backend, self.app.keys)
+        return await plan_reminders(
+            self.app.sessionmaker, self.app.backend, self.app.keys, now=self.app.clock()
+        )
 
     async def deliver(self) -> DeliveryStats:
         """Claim and handle every due row (a fresh worker process: its own pacing gate)."""

@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from backend_client.protocol import RecordsBackend
+from bot.clock import FrozenClock
 from bot.db.base import Base
 from bot.db.engine import SessionMaker, create_engine, create_sessionmaker
 from bot.db.migrate import upgrade
@@ -174,5 +175,6 @@ def dispatcher(
     sessionmaker: SessionMaker,
     keys: AppKeys,
     redis: Redis,
+    clock: FrozenClock,
 ) -> Dispatcher:
-    return create_dispatcher(settings, backend, sessionmaker, keys, redis=redis)
+    return create_dispatcher(settings, backend, sessionmaker, keys, clock=clock, redis=redis)

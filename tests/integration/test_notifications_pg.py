@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import FrozenClock
 from bot.db.engine import SessionMaker
 from bot.db.notifications_models import OutboxMessage
 from bot.services import users as users_service
@@ -30,36 +31,38 @@ from bot.services.notifications.render import NotificationView
 from tests.unit.test_notifications_delivery import lease_ends
 
 
-async def outbox_of(sessionmaker: SessionMaker, users: int, per_user: int) -> None:
+async def outbox_of(
+    sessionmaker: SessionMaker, clock: FrozenClock, users: int, per_user: int
+) -> None:
     async with sessionmaker() as db:
-        rows = [await users_service.get_or_create_user(db, 9500 + n) for n in range(users)]
+        rows = [await users_service.get_or_create_user(db, 9500 + n, clock()) for n in range(users)]
         await db.flush()
         messages = [
             NewMessage(user_id=u.id, kind=Kind.RESULT_READY, dedup_key=f"t:{u.id}:{n}")
             for u in rows
             for n in range(per_user)
         ]
-        await enqueue(db, messages)
-        assert await enqueue(db, messages) == 0  # the unique key holds on PostgreSQL too
+        await enqueue(db, messages, clock())
+        assert await enqueue(db, messages, clock()) == 0  # the unique key holds on PostgreSQL too
         await db.commit()
 
 
 async def test_skip_locked_two_workers_never_take_the_same_row(
-    pg_sessionmaker: SessionMaker,
+    pg_sessionmaker: SessionMaker, clock: FrozenClock
 ) -> None:
-    await outbox_of(pg_sessionmaker, users=50, per_user=4)
+    await outbox_of(pg_sessionmaker, clock, users=50, per_user=4)
 
     async def worker(name: str) -> list[int]:
         taken: list[int] = []
         while True:
             async with pg_sessionmaker() as db:
-                batch = await claim(db, name, limit=7, lease_seconds=30)
+                batch = await claim(db, name, now=clock(), limit=7, lease_seconds=30)
             if not batch:
                 return taken
             taken += [m.id for m in batch]
             async with pg_sessionmaker() as db:
                 for message in batch:
-                    assert await finish(db, message.id, name, Status.SENT, Status.SENT)
+                    assert await finish(db, message.id, name, Status.SENT, Status.SENT, clock())
                 await db.commit()
 
     results = await asyncio.gather(*(worker(f"w{n}") for n in range(4)))
@@ -70,15 +73,17 @@ async def test_skip_locked_two_workers_never_take_the_same_row(
     assert statuses == {Status.SENT}
 
 
-async def test_expired_leases_are_reclaimed_on_postgresql(pg_sessionmaker: SessionMaker) -> None:
-    await outbox_of(pg_sessionmaker, users=1, per_user=3)
+async def test_expired_leases_are_reclaimed_on_postgresql(
+    pg_sessionmaker: SessionMaker, clock: FrozenClock
+) -> None:
+    await outbox_of(pg_sessionmaker, clock, users=1, per_user=3)
     async with pg_sessionmaker() as db:
-        dead = await claim(db, "dead", limit=10, lease_seconds=30)
+        dead = await claim(db, "dead", now=clock(), limit=10, lease_seconds=30)
     async with pg_sessionmaker() as db:
-        assert await claim(db, "alive", limit=10, lease_seconds=30) == []
-    await lease_ends(pg_sessionmaker)
+        assert await claim(db, "alive", now=clock(), limit=10, lease_seconds=30) == []
+    await lease_ends(pg_sessionmaker, clock)
     async with pg_sessionmaker() as db:
-        recovered = await claim(db, "alive", limit=10, lease_seconds=30)
+        recovered = await claim(db, "alive", now=clock(), limit=10, lease_seconds=30)
     assert sorted(m.id for m in recovered) == sorted(m.id for m in dead)
 
 
@@ -122,14 +127,14 @@ async def test_a_429_pauses_every_worker_and_chats_are_paced_across_workers(
 
 
 async def test_a_dead_workers_accepted_rows_are_finished_not_resent(
-    pg_sessionmaker: SessionMaker, redis: Redis, redis_prefix: str
+    pg_sessionmaker: SessionMaker, redis: Redis, redis_prefix: str, clock: FrozenClock
 ) -> None:
     """The whole recovery on real services: the dead worker noted two of its three rows in
     the Redis journal (Telegram had accepted them); the survivor sends only the third."""
-    await outbox_of(pg_sessionmaker, users=3, per_user=1)
+    await outbox_of(pg_sessionmaker, clock, users=3, per_user=1)
     prefix = f"{redis_prefix}:{time.monotonic_ns()}"
     async with pg_sessionmaker() as db:
-        first, second, third = await claim(db, "dead", limit=10, lease_seconds=30)
+        first, second, third = await claim(db, "dead", now=clock(), limit=10, lease_seconds=30)
     dead_journal = RedisJournal(redis, prefix, keep_seconds=60)
     await dead_journal.note_sent(first.id)
     await dead_journal.note_sent(second.id)
@@ -148,10 +153,11 @@ async def test_a_dead_workers_accepted_rows_are_finished_not_resent(
         to_chat,
         telegram,
         RedisGate(redis, prefix, rate=100),
+        clock=clock,
         worker_id="survivor",
         journal=RedisJournal(redis, prefix, keep_seconds=60),
     )
-    await lease_ends(pg_sessionmaker)
+    await lease_ends(pg_sessionmaker, clock)
     assert await survivor.run_once() == 1
     assert sent_to == [third.user_id] and survivor.stats.recovered_sent == 2
     async with pg_sessionmaker() as db:

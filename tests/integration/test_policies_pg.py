@@ -47,6 +47,7 @@ async def test_own_card_and_a_relative_on_postgres(
 
     await me.text("👨‍👩‍👧 Мои люди")
     assert "Мама" in me.said() and "моя медкарта" in me.said()
+    await me.press(PersonCb(action=PersonAction.UNLINK, id=rows[1].id).pack())  # asked first
     await me.press(PersonCb(action=PersonAction.UNLINK_CONFIRM, id=rows[1].id).pack())
     async with sessionmaker() as db:
         left = list(await db.scalars(select(LinkedPerson.relation)))

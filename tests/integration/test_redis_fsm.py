@@ -15,6 +15,7 @@ from bot.keys import AppKeys
 from bot.services.rate_limit import RedisRateLimiter
 from bot.settings import Settings
 from tests.recording_bot import RecordingSession
+from tests.sandbox_fixtures import frozen_clock
 from tests.unit.test_isolation import Tracker, feed_together, install_tracker
 from tests.updates import text_update, tg_user
 
@@ -26,7 +27,9 @@ def _dispatcher(
     keys: AppKeys,
     redis: Redis,
 ) -> Dispatcher:
-    return create_dispatcher(settings, backend, sessionmaker, keys, redis=redis)
+    return create_dispatcher(
+        settings, backend, sessionmaker, keys, clock=frozen_clock(), redis=redis
+    )
 
 
 async def _keys(redis: Redis, pattern: str) -> list[str]:

@@ -8,15 +8,16 @@ from aiogram import Bot, Dispatcher
 from aiogram.types import User as TgUser
 from sqlalchemy import select
 
-from backend_client.sandbox import ManualClock, SandboxBackend
+from backend_client.sandbox import SandboxBackend
 from backend_client.sandbox.simulation import Persona
+from bot.clock import FrozenClock
 from bot.db.engine import SessionMaker
 from bot.db.models import LinkedPerson, User
 from bot.services import users as users_service
 from keyboards.policies import LinkKind, LinkStartCb, ScopeCb, ScopeChoice, TermCb, TermChoice
 from tests.recording_bot import RecordingSession
+from tests.sandbox_fixtures import TEST_NOW, persona
 from tests.sandbox_fixtures import code_sent_to as last_code
-from tests.sandbox_fixtures import persona
 from tests.updates import callback_update, contact_update, text_update, tg_user
 
 
@@ -24,9 +25,9 @@ async def consenting_user(sessionmaker: SessionMaker, telegram_id: int, first_na
     """A Telegram user who already chose Russian and gave consent (the first conversation is
     tested elsewhere)."""
     async with sessionmaker() as db:
-        user = await users_service.get_or_create_user(db, telegram_id)
+        user = await users_service.get_or_create_user(db, telegram_id, TEST_NOW)
         users_service.set_language(user, "ru")
-        users_service.give_consent(user)
+        users_service.give_consent(user, TEST_NOW)
         await db.commit()
     return TgUser(id=telegram_id, is_bot=False, first_name=first_name, language_code="ru")
 
@@ -43,7 +44,7 @@ class Chat:
     """One user talking to the bot; `said()` is the last text the bot sent anybody."""
 
     def __init__(
-        self, dp: Dispatcher, bot: Bot, rec: RecordingSession, user: TgUser, clock: ManualClock
+        self, dp: Dispatcher, bot: Bot, rec: RecordingSession, user: TgUser, clock: FrozenClock
     ) -> None:
         self.dp, self.bot, self.rec, self.user, self.clock = dp, bot, rec, user, clock
 

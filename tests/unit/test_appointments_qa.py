@@ -26,7 +26,8 @@ from backend_client.models import (
     Doctor,
     Specialty,
 )
-from backend_client.sandbox import ManualClock, SandboxBackend
+from backend_client.sandbox import SandboxBackend
+from bot.clock import FrozenClock
 from bot.db.engine import SessionMaker
 from bot.factory import create_dispatcher
 from bot.i18n import create_i18n
@@ -77,7 +78,7 @@ def dispatcher(
     backend: SandboxBackend,
     sessionmaker: SessionMaker,
     keys: AppKeys,
-    clock: ManualClock,
+    clock: FrozenClock,
 ) -> Dispatcher:
     return create_dispatcher(settings, backend, sessionmaker, keys, clock=clock)
 

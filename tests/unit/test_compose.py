@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 import yaml
 
 from bot.__main__ import build_parser
+from bot.webhook import SHUTDOWN_GRACE_SECONDS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -84,3 +86,26 @@ def test_records_probe_carries_the_service_credential() -> None:
     probe = " ".join(_compose()["services"]["records"]["healthcheck"]["test"])
     assert "Authorization" in probe
     assert "BACKEND_TOKEN" in probe
+
+
+def _seconds(duration: str) -> float:
+    """A compose duration ("30s", "1m30s", "90") in seconds."""
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)?", str(duration).strip())
+    assert parts and "".join(n + u for n, u in parts) == str(duration).strip(), duration
+    return sum(float(number) * units[unit or "s"] for number, unit in parts)
+
+
+@pytest.mark.parametrize("name", ["bot", "worker"])
+def test_docker_waits_for_the_drain_before_killing(name: str) -> None:
+    # Docker sends SIGTERM, then SIGKILL after the grace period (10 s unless set): a kill
+    # inside the drain loses the updates in flight.
+    grace = _compose()["services"][name].get("stop_grace_period")
+    assert grace is not None, f"{name} has no stop_grace_period (Docker's 10 s cuts the drain)"
+    assert _seconds(grace) >= SHUTDOWN_GRACE_SECONDS + 5, (name, grace)
+
+
+def test_compose_durations_are_read_as_docker_reads_them() -> None:
+    assert _seconds("30s") == 30 and _seconds("1m30s") == 90 and _seconds("45") == 45
+    with pytest.raises(AssertionError):
+        _seconds("soon")

@@ -13,7 +13,8 @@ from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import func, select
 
-from backend_client.sandbox import ManualClock, SandboxBackend
+from backend_client.sandbox import SandboxBackend
+from bot.clock import FrozenClock
 from bot.crypto import requester_id_for
 from bot.db.engine import SessionMaker
 from bot.db.models import LinkDraft, User
@@ -75,7 +76,7 @@ def markup_data(request: object) -> list[str]:
 
 
 async def test_pause_after_my_own_link_keeps_the_answers_and_sends_on_the_button(
-    chat_for, backend: SandboxBackend, clock: ManualClock, dispatcher: Dispatcher
+    chat_for, backend: SandboxBackend, clock: FrozenClock, dispatcher: Dispatcher
 ) -> None:
     anna, galina = await persona(backend, "mother"), await persona(backend, "elderly_mother")
     me: Chat = await chat_for(8001, "Анна")
@@ -107,7 +108,7 @@ async def test_pause_after_my_own_link_keeps_the_answers_and_sends_on_the_button
 
 
 async def test_owner_linking_right_after_a_relatives_request_waits_for_the_pause(
-    chat_for, backend: SandboxBackend, clock: ManualClock
+    chat_for, backend: SandboxBackend, clock: FrozenClock
 ) -> None:
     galina = await persona(backend, "elderly_mother")
     daughter: Chat = await chat_for(8002, "Анна")
@@ -126,7 +127,7 @@ async def test_owner_linking_right_after_a_relatives_request_waits_for_the_pause
 
 
 async def test_start_over_after_wrong_codes_also_gets_the_button(
-    chat_for, backend: SandboxBackend, clock: ManualClock
+    chat_for, backend: SandboxBackend, clock: FrozenClock
 ) -> None:
     galina = await persona(backend, "elderly_mother")
     me: Chat = await chat_for(8004)
@@ -149,7 +150,7 @@ async def test_start_over_after_wrong_codes_also_gets_the_button(
 async def test_hourly_cap_ends_the_attempt_and_says_when(
     chat_for,
     backend: SandboxBackend,
-    clock: ManualClock,
+    clock: FrozenClock,
     dispatcher: Dispatcher,
     sessionmaker: SessionMaker,
 ) -> None:
@@ -167,7 +168,7 @@ async def test_hourly_cap_ends_the_attempt_and_says_when(
 
 
 async def test_daily_cap_names_a_moscow_time(
-    chat_for, backend: SandboxBackend, clock: ManualClock
+    chat_for, backend: SandboxBackend, clock: FrozenClock
 ) -> None:
     galina = await persona(backend, "elderly_mother")
     me: Chat = await chat_for(8006)
@@ -248,7 +249,7 @@ async def test_code_nobody_asked_for_is_deleted_even_before_consent(
     backend: SandboxBackend,
     dispatcher: Dispatcher,
     bot_and_session: tuple[Bot, RecordingSession],
-    clock: ManualClock,
+    clock: FrozenClock,
 ) -> None:
     me: Chat = await chat_for(8013)
     before = deletions(me)
@@ -267,7 +268,7 @@ async def test_code_nobody_asked_for_is_deleted_even_before_consent(
 
 
 async def test_sms_marks_a_telegram_name_as_unverified_and_uses_the_own_card_otherwise(
-    chat_for, backend: SandboxBackend, clock: ManualClock
+    chat_for, backend: SandboxBackend, clock: FrozenClock
 ) -> None:
     galina, anna = await persona(backend, "elderly_mother"), await persona(backend, "mother")
     impostor: Chat = await chat_for(8020, "Поликлиника «№ 5»")
@@ -312,7 +313,7 @@ def test_short_pause_and_age() -> None:
 
 
 async def test_adult_as_a_child_is_offered_the_relatives_way_with_the_same_answers(
-    chat_for, backend: SandboxBackend, clock: ManualClock, sessionmaker: SessionMaker
+    chat_for, backend: SandboxBackend, clock: FrozenClock, sessionmaker: SessionMaker
 ) -> None:
     anna, viktor = await persona(backend, "mother"), await persona(backend, "elderly_father")
     me: Chat = await chat_for(8030, "Анна")

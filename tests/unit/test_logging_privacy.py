@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 import json
 import logging
@@ -10,6 +12,8 @@ from collections.abc import Iterator
 import pytest
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.filters import Command
+from aiogram.methods import GetUpdates, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, Message
 
 from backend_client.errors import BackendUnavailable
@@ -28,7 +32,8 @@ PHONE_DIGITS = "+79161234567"
 BIRTH_DATE = "14.03.1985"
 CODE = "482915"
 SURNAME = "Каширина"
-NAME = f"{SURNAME} Мария Петровна"
+FIRST = "Мария"
+NAME = f"{SURNAME} {FIRST} Петровна"
 DIAGNOSIS = "аденокарцинома сигмовидной кишки"
 # The conftest's bot token; a test bot with the same one serves the updates.
 TOKEN = "42:TEST_TOKEN_abcdefghijklmnopqrstuvwxyz"
@@ -159,6 +164,92 @@ def test_library_messages_are_scrubbed(log_stream: io.StringIO) -> None:
     records = _lines(log_stream)
     assert [r["event"] for r in records] == ["library"] * 3
     assert "sendMessage failed" in str(records[0]["message"])
+
+
+class _BadBatchSession(RecordingSession):
+    """Telegram answers getUpdates with one update the bot cannot decode (no `date`), whose
+    text and sender are a patient's: aiogram's own loop logs the failure."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.raw = json.dumps(
+            {
+                "ok": True,
+                "result": [
+                    {
+                        "update_id": 900001,
+                        "message": {
+                            "message_id": 7,
+                            "chat": {"id": TELEGRAM_ID, "type": "private", "first_name": FIRST},
+                            "from": {
+                                "id": TELEGRAM_ID,
+                                "is_bot": False,
+                                "first_name": FIRST,
+                                "last_name": SURNAME,
+                                "username": "kashirina_m",
+                            },
+                            "text": EVERYTHING,
+                        },
+                    }
+                ],
+            },
+            ensure_ascii=False,
+        )
+
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
+    ) -> TelegramType:
+        if isinstance(method, GetUpdates):
+            # What AiohttpSession does with the body: decode, then validate as the method's type.
+            return self.check_response(bot, method, 200, self.raw).result  # type: ignore[return-value]
+        return await super().make_request(bot, method, timeout)
+
+
+async def test_aiogram_failing_to_decode_an_update_logs_no_text_or_name(
+    log_stream: io.StringIO, keys: AppKeys
+) -> None:
+    setup_logging("DEBUG", log_stream)
+    session = _BadBatchSession()
+    bot = Bot(TOKEN, session=session)
+    updates = Dispatcher._listen_updates(bot, polling_timeout=0)
+    polling = asyncio.create_task(anext(updates))
+    try:
+        for _ in range(500):  # aiogram logs the failure, then backs off for a second
+            if "Failed to fetch updates" in log_stream.getvalue():
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        polling.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await polling
+        await updates.aclose()
+
+    output = log_stream.getvalue()
+    _assert_clean(output)
+    assert FIRST not in output and "kashirina_m" not in output
+    assert "input_value" not in output  # nothing of pydantic's quoting of the input
+    failed = [r for r in _lines(log_stream) if "Failed to fetch updates" in str(r["message"])]
+    assert failed, output
+    # The operator still sees what happened and of which kind.
+    assert failed[0]["logger"] == "aiogram.dispatcher"
+    assert failed[0]["level"] == "error"
+    assert failed[0]["error"] == "ClientDecodeError"
+
+
+def test_library_exception_arguments_become_their_type(log_stream: io.StringIO) -> None:
+    setup_logging("DEBUG", log_stream)
+    error = ValueError(f"invalid input syntax: {EVERYTHING}")
+    logging.getLogger("asyncpg.protocol").warning("query failed: %s", error)
+    logging.getLogger("aiogram.event").error("Failed to make answer: %s: %s", "ValueError", error)
+    logging.getLogger("aiogram.dispatcher").info("Update id=%s is %s. Duration %d ms", 17, "ok", 3)
+    output = log_stream.getvalue()
+    _assert_clean(output)
+    first, second, third = _lines(log_stream)
+    assert first["message"] == "query failed: <ValueError>" and first["error"] == "ValueError"
+    assert str(second["message"]).startswith("Failed to make answer: ")
+    assert second["error"] == "ValueError"
+    # Numbers (ids, durations) stay: an operator can still follow an update.
+    assert third["message"] == "Update id=17 is <str>. Duration 3 ms"
 
 
 def test_exceptions_are_logged_by_type_and_place_only(log_stream: io.StringIO) -> None:

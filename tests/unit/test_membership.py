@@ -31,6 +31,7 @@ from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.services.rate_limit import MemoryRateLimiter
 from bot.services.users import give_consent
 from tests.recording_bot import RecordingSession
+from tests.sandbox_fixtures import TEST_NOW
 from tests.updates import text_update, tg_user
 
 BOT = TgUser(id=42, is_bot=True, first_name="EMK bot")
@@ -107,7 +108,7 @@ class Person:
         async with self.sessionmaker() as db:
             me = await db.scalar(select(User).where(User.telegram_id == self.tg.id))
             assert me is not None
-            give_consent(me)
+            give_consent(me, TEST_NOW)
             await db.commit()
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 import pytest
 
-from backend_client.models import Relation, Requester, Scope
+from backend_client.models import Appointment, Relation, Requester, Scope
 from bot.crypto import requester_id_for
 from bot.db.appointments_models import SlotWatch, WatchHit
 from bot.db.notifications_models import OutboxMessage
@@ -22,14 +21,20 @@ from bot.services.notifications.slot_hits import OutboxSlotHitNotifier
 from keyboards.appointments import WatchHitCb
 from keyboards.notifications import notification_keyboard
 from keyboards.records import RecDocCb
-from tests.unit.notify_support import World, as_claimed, world
+from tests.unit.notify_support import World, as_claimed, next_moscow, world
 
 __all__ = ["world"]
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Result.tuples:DeprecationWarning")
 
 OWNER, RELATIVE, APPOINTMENTS_ONLY, STRANGER = 7001, 7002, 7003, 7004
-NOON_MOSCOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+A_DAY_AND_MORE = timedelta(hours=30)
+"""How far ahead the tests' visits are: both default reminders (24 h, 2 h) still to come."""
+
+
+def noon(world: World) -> datetime:
+    """The next noon in Moscow: outside quiet hours, whatever the instant the test runs at."""
+    return next_moscow(world.now(), 12)
 
 
 async def family(world: World) -> dict[int, int]:
@@ -48,13 +53,27 @@ async def family(world: World) -> dict[int, int]:
 
 
 async def drain_feed(world: World) -> None:
-    while await follow_feed_once(world.sessionmaker, world.backend, world.cipher):
+    while await follow_feed_once(world.sessionmaker, world.backend, world.cipher, world.clock):
         pass
 
 
-async def mothers_reminders(world: World) -> list[OutboxMessage]:
-    stranger_id = (await world.user_row(STRANGER)).id
-    return [r for r in await world.outbox() if r.kind == Kind.REMINDER and r.user_id != stranger_id]
+async def plan(world: World) -> int:
+    return await plan_reminders(world.sessionmaker, world.backend, world.keys, now=world.now())
+
+
+async def mothers_visit(world: World, people: dict[int, int]) -> Appointment:
+    """A visit the mother books for a time the test chooses (a day and more ahead), so what
+    is due when does not depend on the instant the test runs."""
+    slot = await world.free_slot(world.now() + A_DAY_AND_MORE)
+    return await world.book(OWNER, people[OWNER], slot)
+
+
+async def reminders_of(world: World, visit: Appointment) -> list[OutboxMessage]:
+    return [
+        r
+        for r in await world.outbox()
+        if r.kind == Kind.REMINDER and r.subject == visit.appointment_id
+    ]
 
 
 async def recipients(world: World, kind: Kind) -> set[int]:
@@ -74,7 +93,7 @@ async def test_result_ready_goes_to_owner_and_record_relatives_only(world: World
     relative_id = (await world.user_row(RELATIVE)).id
     row = next(r for r in await world.outbox() if r.user_id == relative_id)
     async with world.sessionmaker() as db:
-        decision = await prepare(db, world.context(), as_claimed(row), now=NOON_MOSCOW)
+        decision = await prepare(db, world.context(), as_claimed(row), noon(world))
     assert isinstance(decision, Send)
     assert decision.chat_id == RELATIVE
     assert decision.view.text == "🧪 Готов новый результат анализа: Мама."
@@ -90,10 +109,10 @@ async def test_the_same_event_twice_adds_nothing(world: World) -> None:
     await world.backend.publish_result(policy=await world.policy("mother"))
     batch = await world.backend.read_events(after=None, limit=1000)
     async with world.sessionmaker() as db:
-        first = await ingest_events(db, world.cipher, batch.events)
+        first = await ingest_events(db, world.cipher, batch.events, world.now())
         await db.commit()
     async with world.sessionmaker() as db:
-        again = await ingest_events(db, world.cipher, batch.events)
+        again = await ingest_events(db, world.cipher, batch.events, world.now())
         await db.commit()
     await drain_feed(world)  # the feed brings the very same events once more
 
@@ -102,13 +121,14 @@ async def test_the_same_event_twice_adds_nothing(world: World) -> None:
 
 
 async def test_clinic_cancellation_reaches_everyone_managing_visits_urgently(world: World) -> None:
-    await family(world)
-    visit = next(
-        a for a in await world.backend.appointments_of(await world.policy("mother")) if a.is_active
-    )
-    await plan_reminders(world.sessionmaker, world.backend, world.keys)
-    reminders = await mothers_reminders(world)
-    assert {r.subject for r in reminders} == {visit.appointment_id}
+    people = await family(world)
+    visit = await mothers_visit(world, people)
+    await plan(world)
+    assert {r.person_id for r in await reminders_of(world, visit)} == {
+        people[OWNER],
+        people[RELATIVE],
+        people[APPOINTMENTS_ONLY],
+    }
 
     await world.backend.clinic_cancel(visit.appointment_id)
     await drain_feed(world)
@@ -116,23 +136,24 @@ async def test_clinic_cancellation_reaches_everyone_managing_visits_urgently(wor
     assert await recipients(world, Kind.VISIT_CANCELLED) == {OWNER, RELATIVE, APPOINTMENTS_ONLY}
     rows = await world.outbox()
     assert {r.priority for r in rows if r.kind == Kind.VISIT_CANCELLED} == {Priority.URGENT}
-    assert {r.status for r in await mothers_reminders(world)} == {Status.SKIPPED}
+    assert {r.status for r in await reminders_of(world, visit)} == {Status.SKIPPED}
 
     cancelled = next(r for r in rows if r.kind == Kind.VISIT_CANCELLED)
     async with world.sessionmaker() as db:
-        decision = await prepare(db, world.context(), as_claimed(cancelled), now=NOON_MOSCOW)
+        decision = await prepare(db, world.context(), as_claimed(cancelled), noon(world))
     assert isinstance(decision, Send)
     assert "Поликлиника отменила запись" in decision.view.text
 
 
 async def test_reminders_per_offset_once_and_not_for_a_moved_visit(world: World) -> None:
+    """The visit and the time the clinic moves it to are both chosen a day and more ahead:
+    this test means the same at any instant (it once failed when the next free time the
+    clinic took was under two hours ahead)."""
     people = await family(world)
-    visit = next(
-        a for a in await world.backend.appointments_of(await world.policy("mother")) if a.is_active
-    )
-    await plan_reminders(world.sessionmaker, world.backend, world.keys)
-    await plan_reminders(world.sessionmaker, world.backend, world.keys)  # again: nothing new
-    reminders = await mothers_reminders(world)
+    visit = await mothers_visit(world, people)
+    await plan(world)
+    await plan(world)  # again: nothing new
+    reminders = await reminders_of(world, visit)
     # Owner, relative and the appointments-only relative; 24 h and 2 h before.
     assert len(reminders) == 6
     assert {r.person_id for r in reminders} == {
@@ -146,25 +167,26 @@ async def test_reminders_per_offset_once_and_not_for_a_moved_visit(world: World)
         r for r in reminders if r.person_id == people[OWNER] and '"offset":120' in r.payload
     )
     async with world.sessionmaker() as db:
-        decision = await prepare(db, world.context(), as_claimed(owner_2h), now=before)
+        decision = await prepare(db, world.context(), as_claimed(owner_2h), before)
     assert isinstance(decision, Send)
     assert decision.view.text.startswith("⏰ Напоминание: Я")
 
-    await world.backend.clinic_move(visit.appointment_id)
+    later = await world.free_slot(
+        visit.starts_at + timedelta(hours=1),
+        doctor_id=visit.doctor.doctor_id,
+        besides=visit.slot_id,
+    )
+    await world.backend.clinic_move(visit.appointment_id, later.slot_id)
     await drain_feed(world)
     async with world.sessionmaker() as db:
-        decision = await prepare(db, world.context(), as_claimed(owner_2h), now=before)
+        decision = await prepare(db, world.context(), as_claimed(owner_2h), before)
     assert decision == Skip("visit_changed")
 
-    moved = next(
-        a
-        for a in await world.backend.appointments_of(await world.policy("mother"))
-        if a.appointment_id == visit.appointment_id
-    )
-    await plan_reminders(world.sessionmaker, world.backend, world.keys)
-    at_new_time = f'"at":{int(moved.starts_at.timestamp())}'
-    fresh = [r for r in await mothers_reminders(world) if at_new_time in r.payload]
-    # The new time gets its own reminders (those still ahead); the old ones fail the check.
+    await plan(world)
+    at_new_time = f'"at":{int(later.starts_at.timestamp())}'
+    fresh = [r for r in await reminders_of(world, visit) if at_new_time in r.payload]
+    # The new time gets its own reminders, both offsets; the old ones fail the check.
+    assert len(fresh) == 6
     assert {r.person_id for r in fresh} == set(people.values()) - {people[STRANGER]}
     assert await recipients(world, Kind.VISIT_MOVED) == {OWNER, RELATIVE, APPOINTMENTS_ONLY}
 
@@ -181,36 +203,32 @@ async def test_revoked_access_and_switched_off_kinds_are_not_sent(world: World) 
     grants = await world.backend.list_grants_received(requester.id)
     await world.backend.revoke_grant(grants[0].grant_id, requester)
     async with world.sessionmaker() as db:
-        decision = await prepare(
-            db, world.context(), as_claimed(rows[relative.id]), now=NOON_MOSCOW
-        )
+        decision = await prepare(db, world.context(), as_claimed(rows[relative.id]), noon(world))
     assert decision == Skip("grant_gone")
 
     async with world.sessionmaker() as db:
-        await toggle_switch(db, owner_id, Switch.RESULTS)
+        await toggle_switch(db, owner_id, Switch.RESULTS, now=world.now())
         await db.commit()
-        decision = await prepare(db, world.context(), as_claimed(rows[owner_id]), now=NOON_MOSCOW)
+        decision = await prepare(db, world.context(), as_claimed(rows[owner_id]), noon(world))
     assert decision == Skip("switched_off")
 
 
 async def test_quiet_hours_hold_news_but_not_urgent_changes(world: World) -> None:
-    await family(world)
+    people = await family(world)
     await world.backend.publish_result(policy=await world.policy("mother"))
-    visit = next(
-        a for a in await world.backend.appointments_of(await world.policy("mother")) if a.is_active
-    )
+    visit = await mothers_visit(world, people)
     await world.backend.clinic_cancel(visit.appointment_id)
     await drain_feed(world)
     owner_id = (await world.user_row(OWNER)).id
     rows = [r for r in await world.outbox() if r.user_id == owner_id]
     result = next(r for r in rows if r.kind == Kind.RESULT_READY)
     cancelled = next(r for r in rows if r.kind == Kind.VISIT_CANCELLED)
-    night = datetime(2026, 3, 2, 20, 30, tzinfo=UTC)  # 23:30 in Moscow
+    night = next_moscow(world.now(), 23, 30)
 
     async with world.sessionmaker() as db:
-        held = await prepare(db, world.context(), as_claimed(result), now=night)
-        urgent = await prepare(db, world.context(), as_claimed(cancelled), now=night)
-    assert held == Defer(datetime(2026, 3, 3, 5, 0, tzinfo=UTC), "quiet_hours")  # 08:00 Moscow
+        held = await prepare(db, world.context(), as_claimed(result), night)
+        urgent = await prepare(db, world.context(), as_claimed(cancelled), night)
+    assert held == Defer(next_moscow(night, 8), "quiet_hours")  # 08:00 Moscow
     assert isinstance(urgent, Send)
 
 
@@ -222,25 +240,19 @@ async def test_no_notifications_for_a_blocked_user(world: World) -> None:
     async with world.sessionmaker() as db:
         row = await db.get(type(owner), owner.id)
         assert row is not None
-        row.blocked_at = NOON_MOSCOW
+        row.blocked_at = world.now()
         await db.commit()
     message = next(r for r in await world.outbox() if r.user_id == owner.id)
     async with world.sessionmaker() as db:
-        decision = await prepare(db, world.context(), as_claimed(message), now=NOON_MOSCOW)
+        decision = await prepare(db, world.context(), as_claimed(message), noon(world))
     assert decision == Skip("blocked")
 
 
 async def test_a_found_slot_goes_through_the_outbox_with_the_watch_buttons(world: World) -> None:
     people = await family(world)
     owner_id = (await world.user_row(OWNER)).id
-    # Today's noon in Moscow: outside quiet hours whenever the test runs.
-    noon = (
-        datetime.now(UTC)
-        .astimezone(ZoneInfo("Europe/Moscow"))
-        .replace(hour=12, minute=0, second=0, microsecond=0)
-        .astimezone(UTC)
-    )
-    starts_at = noon + timedelta(days=3)
+    at = noon(world)
+    starts_at = at + timedelta(days=3)
     async with world.sessionmaker() as db:
         watch = SlotWatch(
             user_id=owner_id,
@@ -248,20 +260,27 @@ async def test_a_found_slot_goes_through_the_outbox_with_the_watch_buttons(world
             specialty_code="therapist",
             date_from=starts_at.date(),
             date_to=starts_at.date(),
+            created_at=world.now(),
         )
         db.add(watch)
         await db.flush()
-        hit = WatchHit(watch_id=watch.id, slot_id="s1", doctor_id="d1", starts_at=starts_at)
+        hit = WatchHit(
+            watch_id=watch.id,
+            slot_id="s1",
+            doctor_id="d1",
+            starts_at=starts_at,
+            found_at=world.now(),
+        )
         db.add(hit)
         await db.commit()
-    notifier = OutboxSlotHitNotifier(world.sessionmaker)
+    notifier = OutboxSlotHitNotifier(world.sessionmaker, world.clock)
 
     await notifier.slot_found(owner_id, hit.id)
     await notifier.slot_found(owner_id, hit.id)  # told twice by the watcher: sent once
 
     (row,) = [r for r in await world.outbox() if r.kind == Kind.SLOT_FOUND]
     async with world.sessionmaker() as db:
-        decision = await prepare(db, world.context(), as_claimed(row), now=noon)
+        decision = await prepare(db, world.context(), as_claimed(row), at)
     assert isinstance(decision, Send)
     assert decision.view.text.startswith("🔔 Появилось свободное время (Я):")
     markup = notification_keyboard(decision.view.buttons)

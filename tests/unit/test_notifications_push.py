@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -34,7 +33,10 @@ async def client(
 ) -> AsyncIterator[TestClient[Any, Any]]:
     settings = load_settings(notifications={"events_secret": SECRET})
     app = cast(
-        App, SimpleNamespace(settings=settings, sessionmaker=world.sessionmaker, keys=world.keys)
+        App,
+        SimpleNamespace(
+            settings=settings, sessionmaker=world.sessionmaker, keys=world.keys, clock=world.clock
+        ),
     )
     web_app = web.Application()
     add_events_route(web_app, app)
@@ -51,8 +53,9 @@ async def result_event_body(world: World) -> bytes:
     return json.dumps({"events": [e.model_dump(mode="json") for e in events]}).encode()
 
 
-def headers(body: bytes, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
-    timestamp = int(time.time()) if timestamp is None else timestamp
+def headers(body: bytes, timestamp: float, secret: str = SECRET) -> dict[str, str]:
+    """Signed as the backend would sign it at `timestamp` (the test's clock, in seconds)."""
+    timestamp = int(timestamp)
     return {
         TIMESTAMP_HEADER: str(timestamp),
         SIGNATURE_HEADER: sign(secret.encode(), timestamp, body),
@@ -64,14 +67,16 @@ async def test_a_signed_push_is_taken_once_even_when_replayed(
     client: TestClient[Any, Any], world: World
 ) -> None:
     body = await result_event_body(world)
-    signed = headers(body)
+    signed = headers(body, world.now().timestamp())
 
     first = await client.post("/backend/events", data=body, headers=signed)
     replay = await client.post("/backend/events", data=body, headers=signed)
 
     assert first.status == 200 and await first.json() == {"events": 1, "messages": 1}
     assert replay.status == 200 and await replay.json() == {"events": 1, "messages": 0}
-    assert [r.kind for r in await world.outbox()] == [Kind.RESULT_READY]  # the owner only
+    (row,) = await world.outbox()
+    assert row.kind == Kind.RESULT_READY  # the owner only
+    assert row.created_at == row.not_before == world.now()  # queued at the app's clock
 
 
 @pytest.mark.parametrize(
@@ -82,12 +87,13 @@ async def test_bad_or_stale_signatures_are_refused(
     client: TestClient[Any, Any], world: World, tamper: str
 ) -> None:
     body = await result_event_body(world)
+    now = world.now().timestamp()
     sent_headers = {
         "no_headers": {"Content-Type": "application/json"},
-        "wrong_secret": headers(body, secret="x" * 40),
-        "changed_body": headers(body + b" "),
-        "stale": headers(body, int(time.time()) - 301),
-        "future": headers(body, int(time.time()) + 301),
+        "wrong_secret": headers(body, now, secret="x" * 40),
+        "changed_body": headers(body + b" ", now),
+        "stale": headers(body, now - 301),
+        "future": headers(body, now + 301),
     }[tamper]
 
     response = await client.post("/backend/events", data=body, headers=sent_headers)
@@ -98,5 +104,6 @@ async def test_bad_or_stale_signatures_are_refused(
 
 async def test_a_malformed_signed_body_is_a_400(client: TestClient[Any, Any], world: World) -> None:
     body = b'{"events": [{"kind": "nonsense"}]}'
-    response = await client.post("/backend/events", data=body, headers=headers(body))
+    signed = headers(body, world.now().timestamp())
+    response = await client.post("/backend/events", data=body, headers=signed)
     assert response.status == 400

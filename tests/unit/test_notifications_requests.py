@@ -28,7 +28,7 @@ from bot.services.notifications.settings import (
 )
 from bot.services.notifications.slot_hits import OutboxSlotHitNotifier
 from keyboards.notifications import SetAction, quiet_keyboard
-from tests.unit.notify_support import World, as_claimed, world
+from tests.unit.notify_support import World, as_claimed, next_moscow, world
 
 __all__ = ["world"]
 
@@ -46,7 +46,7 @@ async def hit_for(world: World, *, booked: bool) -> tuple[int, int]:
     returns (user id, outbox row id) after the watcher told the notifier."""
     person_id = await world.link(OWNER, "mother", "Я", Relation.SELF, Scope.RECORDS)
     user_id = (await world.user_row(OWNER)).id
-    starts_at = datetime.now(UTC) + timedelta(days=3)
+    starts_at = world.now() + timedelta(days=3)
     async with world.sessionmaker() as db:
         watch = SlotWatch(
             user_id=user_id,
@@ -54,6 +54,7 @@ async def hit_for(world: World, *, booked: bool) -> tuple[int, int]:
             specialty_code="therapist",
             date_from=starts_at.date(),
             date_to=starts_at.date(),
+            created_at=world.now(),
         )
         db.add(watch)
         await db.flush()
@@ -62,11 +63,12 @@ async def hit_for(world: World, *, booked: bool) -> tuple[int, int]:
             slot_id="s1",
             doctor_id="d1",
             starts_at=starts_at,
+            found_at=world.now(),
             appointment_id="a-booked" if booked else None,
         )
         db.add(hit)
         await db.commit()
-    await OutboxSlotHitNotifier(world.sessionmaker).slot_found(user_id, hit.id)
+    await OutboxSlotHitNotifier(world.sessionmaker, world.clock).slot_found(user_id, hit.id)
     (row,) = [r for r in await world.outbox() if r.kind == Kind.SLOT_FOUND]
     return user_id, row.id
 
@@ -75,7 +77,7 @@ async def decide_at(world: World, row_id: int, now: datetime) -> Send | Skip | D
     async with world.sessionmaker() as db:
         row = await db.get(OutboxMessage, row_id)
         assert row is not None
-        return await prepare(db, world.context(), as_claimed(row), now=now)
+        return await prepare(db, world.context(), as_claimed(row), now)
 
 
 async def test_a_visit_the_watch_booked_is_told_at_once_whatever_the_settings(
@@ -83,9 +85,9 @@ async def test_a_visit_the_watch_booked_is_told_at_once_whatever_the_settings(
 ) -> None:
     user_id, row_id = await hit_for(world, booked=True)
     async with world.sessionmaker() as db:
-        await toggle_switch(db, user_id, Switch.SLOTS)  # "free time" news switched off
+        await toggle_switch(db, user_id, Switch.SLOTS, now=world.now())  # no "free time" news
         await db.commit()
-    night = datetime.now(UTC).astimezone(MOSCOW).replace(hour=23, minute=30).astimezone(UTC)
+    night = next_moscow(world.now(), 23, 30)
 
     decision = await decide_at(world, row_id, night)
 
@@ -98,10 +100,10 @@ async def test_a_visit_the_watch_booked_is_told_at_once_whatever_the_settings(
 
 async def test_a_found_slot_is_news_the_switch_and_quiet_hours_hold(world: World) -> None:
     user_id, row_id = await hit_for(world, booked=False)
-    night = datetime.now(UTC).astimezone(MOSCOW).replace(hour=23, minute=30).astimezone(UTC)
+    night = next_moscow(world.now(), 23, 30)
     assert isinstance(await decide_at(world, row_id, night), Defer)
     async with world.sessionmaker() as db:
-        await toggle_switch(db, user_id, Switch.SLOTS)
+        await toggle_switch(db, user_id, Switch.SLOTS, now=world.now())
         await db.commit()
     assert await decide_at(world, row_id, night) == Skip("switched_off")
 
@@ -109,7 +111,7 @@ async def test_a_found_slot_is_news_the_switch_and_quiet_hours_hold(world: World
 async def test_changing_quiet_hours_releases_what_they_held_back(world: World) -> None:
     await world.link(OWNER, "mother", "Я")
     user_id = (await world.user_row(OWNER)).id
-    morning = datetime.now(UTC) + timedelta(hours=9)
+    morning = world.now() + timedelta(hours=9)
     async with world.sessionmaker() as db:
         await enqueue(
             db,
@@ -117,26 +119,29 @@ async def test_changing_quiet_hours_releases_what_they_held_back(world: World) -
                 NewMessage(user_id, Kind.RESULT_READY, "held", not_before=morning),
                 NewMessage(user_id, Kind.RESULT_READY, "later", not_before=morning),
             ],
+            world.now(),
         )
         held = await db.scalar(select(OutboxMessage).where(OutboxMessage.dedup_key == "held"))
         assert held is not None
         held.outcome = QUIET_HOURS  # what the delivery loop writes when quiet hours hold a row
         await db.commit()
 
+    world.clock.advance(minutes=5)
     async with world.sessionmaker() as db:
-        await toggle_quiet(db, user_id)  # quiet hours off
+        await toggle_quiet(db, user_id, now=world.now())  # quiet hours off
         await db.commit()
 
     rows = {r.dedup_key: r for r in await world.outbox()}
-    assert rows["held"].not_before <= datetime.now(UTC) and rows["held"].status == Status.PENDING
+    assert rows["held"].not_before == world.now() and rows["held"].status == Status.PENDING
     assert rows["later"].not_before == morning  # not held by quiet hours: stays as planned
     async with world.sessionmaker() as db:  # a new window: released again, checked at send
         held = await db.get(OutboxMessage, rows["held"].id)
         assert held is not None
         held.not_before = morning
-        await set_quiet_bound(db, user_id, start=True, minute=21 * 60)
+        world.clock.advance(minutes=5)
+        await set_quiet_bound(db, user_id, start=True, minute=21 * 60, now=world.now())
         await db.commit()
-    assert {r.dedup_key: r for r in await world.outbox()}["held"].not_before <= datetime.now(UTC)
+    assert {r.dedup_key: r for r in await world.outbox()}["held"].not_before == world.now()
 
 
 async def test_a_reminder_for_a_visit_booked_late_in_the_evening_is_not_sent_at_night(
@@ -172,8 +177,8 @@ async def test_quiet_hours_cannot_be_made_empty(world: World) -> None:
     user_id = (await world.user_row(OWNER)).id
     async with world.sessionmaker() as db:
         with pytest.raises(EmptyQuietHours):
-            await set_quiet_bound(db, user_id, start=False, minute=22 * 60)
-        prefs = await set_quiet_bound(db, user_id, start=False, minute=7 * 60)
+            await set_quiet_bound(db, user_id, start=False, minute=22 * 60, now=world.now())
+        prefs = await set_quiet_bound(db, user_id, start=False, minute=7 * 60, now=world.now())
     assert (prefs.quiet.start, prefs.quiet.end) == (22 * 60, 7 * 60)
     i18n = create_i18n("en")
     with i18n.context(), i18n.use_locale("en"):

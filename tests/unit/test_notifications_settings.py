@@ -10,8 +10,10 @@ from aiogram.methods import EditMessageText, SendMessage
 from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy import select
 
+from bot.clock import FrozenClock
 from bot.db.engine import SessionMaker
 from bot.db.models import User
+from bot.db.notifications_models import NotificationPrefs
 from bot.services.notifications.settings import load_prefs
 from bot.settings import Settings
 from keyboards.notifications import NotifySetCb, SetAction
@@ -36,6 +38,7 @@ async def test_switches_quiet_hours_and_reminder_times(
     dispatcher: Dispatcher,
     bot_and_session: tuple[Bot, RecordingSession],
     sessionmaker: SessionMaker,
+    clock: FrozenClock,
 ) -> None:
     bot, recording = bot_and_session
     tg = await consenting_user(sessionmaker, 8101, "Анна")
@@ -56,6 +59,7 @@ async def test_switches_quiet_hours_and_reminder_times(
     (edit,) = [r for r in edited if isinstance(r, EditMessageText)]
     assert buttons(edit)[0] == "▫️ Новые результаты"
 
+    clock.advance(minutes=3)  # the last change is stamped with the bot's clock, not the real one
     await chat.press(NotifySetCb(action=SetAction.QUIET_START, value="1380").pack())
     await chat.press(NotifySetCb(action=SetAction.QUIET_END, value="420").pack())
     await chat.press(NotifySetCb(action=SetAction.OFFSET_TOGGLE, value="120").pack())
@@ -67,6 +71,8 @@ async def test_switches_quiet_hours_and_reminder_times(
         user = await db.scalar(select(User).where(User.telegram_id == 8101))
         assert user is not None
         prefs = await load_prefs(db, user.id)
+        row = await db.get(NotificationPrefs, user.id)
+    assert row is not None and row.updated_at == clock()
     assert not prefs.results and prefs.reminders
     assert (prefs.quiet.start, prefs.quiet.end) == (23 * 60, 7 * 60)
     assert prefs.offsets == (1440, 60)

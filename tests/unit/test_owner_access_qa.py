@@ -18,6 +18,7 @@ from bot.services import people as people_service
 from keyboards.people import AccessAction, AccessCb
 from keyboards.privacy import PrivacyAction, PrivacyCb
 from tests.conftest import TEST_KEY
+from tests.sandbox_fixtures import TEST_NOW
 from tests.unit.flow_fixtures import backend, chat_for, clock, sandbox_template, settings
 from tests.unit.policies_support import Chat, people_rows, persona
 
@@ -250,7 +251,10 @@ async def test_find_given_knows_only_live_grants_of_this_owner(
         row = await db.get(User, user)
         assert row is not None
         cipher = FieldCipher(KEYS)
-        grant = await people_service.find_given(db, backend, cipher, row, requester, ref)
+        grant = await people_service.find_given(db, backend, cipher, row, requester, ref, TEST_NOW)
         assert grant is not None and "Анна" in grant.requester_name
-        assert await people_service.revoke_all_given(db, backend, row, requester) == 1
-        assert await people_service.find_given(db, backend, cipher, row, requester, ref) is None
+        assert await people_service.revoke_all_given(db, backend, row, requester, TEST_NOW) == 1
+        assert (
+            await people_service.find_given(db, backend, cipher, row, requester, ref, TEST_NOW)
+            is None
+        )

@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from backend_client.models import Requester, Scope
 from backend_client.protocol import CODE_MAX_ATTEMPTS, MAX_RECIPIENTS
-from backend_client.sandbox import ManualClock, SandboxBackend
+from backend_client.sandbox import SandboxBackend
+from bot.clock import FrozenClock
 from bot.crypto import requester_id_for
 from bot.db.engine import SessionMaker
 from bot.db.models import LinkDraft, LinkedPerson, PhoneCheck, User
@@ -57,9 +58,13 @@ async def test_own_policy_is_linked_with_the_code_from_my_sms(
     policy_message = me.last_request("deleteMessage")
     await me.text(anna.birth_date.strftime("%-d.%-m.%Y"))
     assert "на телефон, привязанный к вашей медкарте: +7 *** ***-" in me.said()
-    # FSM data holds ids only: never the policy, the birth date or (later) the code.
+    # FSM data holds ids only: never the policy, the birth date or (later) the code; the code
+    # asked for is remembered by a keyed hash of the card and the time it was asked.
     data = await fsm_data(dispatcher, me.bot, 3001)
-    assert set(data) == {"draft_id"} and anna.policy not in str(data)
+    assert set(data) == {"draft_id", "asked"}
+    assert isinstance(data["asked"], dict) and set(data["asked"]) == {"card", "asked_at"}
+    for secret in (anna.policy, anna.patient_id, anna.birth_date.isoformat()):
+        assert secret not in str(data)
 
     code = await last_code(backend, anna.phone)
     await me.text(code)
@@ -175,7 +180,7 @@ async def test_relative_linked_with_the_owners_code(
 
 
 async def test_code_refusals_each_with_a_next_step(
-    chat_for, backend: SandboxBackend, clock: ManualClock
+    chat_for, backend: SandboxBackend, clock: FrozenClock
 ) -> None:
     galina = await persona(backend, "elderly_mother")
     me: Chat = await chat_for(3011)
@@ -211,7 +216,7 @@ async def test_start_over_after_a_number_change(chat_for, backend: SandboxBacken
 
 
 async def test_too_many_sends_says_how_long_to_wait(
-    chat_for, backend: SandboxBackend, clock: ManualClock
+    chat_for, backend: SandboxBackend, clock: FrozenClock
 ) -> None:
     galina = await persona(backend, "elderly_mother")
     me: Chat = await chat_for(3013)
@@ -236,7 +241,7 @@ async def test_unknown_policy_is_not_found(chat_for, backend: SandboxBackend) ->
 
 
 async def test_brute_force_cannot_succeed_within_the_limits(
-    chat_for, backend: SandboxBackend, clock: ManualClock, sessionmaker: SessionMaker
+    chat_for, backend: SandboxBackend, clock: FrozenClock, sessionmaker: SessionMaker
 ) -> None:
     """5 wrong codes kill a challenge; sends are limited per patient and per requester, so even
     several bot users together get at most 3 codes an hour (15 guesses of a million)."""
@@ -266,7 +271,7 @@ async def test_brute_force_cannot_succeed_within_the_limits(
 
 
 async def test_grant_limit_is_explained(
-    chat_for, backend: SandboxBackend, clock: ManualClock
+    chat_for, backend: SandboxBackend, clock: FrozenClock
 ) -> None:
     single = await persona(backend, "single")
     for i in range(MAX_RECIPIENTS):
@@ -330,8 +335,57 @@ async def test_unlink_revokes_the_backend_grant(
     assert await backend.list_grants_received(requester_id_for(KEYS, 3060)) == []
 
 
+async def test_a_yes_without_its_question_removes_nothing_and_asks(
+    chat_for, backend: SandboxBackend, sessionmaker: SessionMaker
+) -> None:
+    anna = await persona(backend, "mother")
+    me: Chat = await chat_for(3061, "Анна")
+    await me.link_own(backend, anna)
+    [row] = await people_rows(sessionmaker, 3061)
+    yes = PersonCb(action=PersonAction.UNLINK_CONFIRM, id=row.id).pack()
+
+    # A forged "Yes, remove" for one's own card, with no question before it.
+    await me.press(yes)
+    assert len(await people_rows(sessionmaker, 3061)) == 1  # still linked ...
+    assert len(await backend.list_grants_received(requester_id_for(KEYS, 3061))) == 1
+    question = me.last_request("sendMessage")  # ... and the question is shown instead
+    assert question.text.startswith("Удалить «")
+    buttons = [b.callback_data for line in question.reply_markup.inline_keyboard for b in line]
+    assert buttons == [yes, PersonCb(action=PersonAction.VIEW, id=row.id).pack()]
+
+    # Answering that question removes the card.
+    await me.press(yes)
+    assert "доступ отозван" in me.last_request("editMessageText").text
+    assert await people_rows(sessionmaker, 3061) == []
+
+
+async def test_a_yes_from_before_another_step_or_for_another_person_asks_again(
+    chat_for, backend: SandboxBackend, sessionmaker: SessionMaker
+) -> None:
+    anna, galina = await persona(backend, "mother"), await persona(backend, "elderly_mother")
+    me: Chat = await chat_for(3062, "Анна")
+    await me.link_own(backend, anna)
+    await me.link_relative(backend, galina, label="Мама")
+    rows = await people_rows(sessionmaker, 3062)
+    own = next(r for r in rows if r.relation == "self")
+    mama = next(r for r in rows if r.relation == "relative")
+
+    # Asked about Mama, but the "Yes" carries one's own card: asked about that first.
+    await me.press(PersonCb(action=PersonAction.UNLINK, id=mama.id).pack())
+    await me.press(PersonCb(action=PersonAction.UNLINK_CONFIRM, id=own.id).pack())
+    assert me.said().startswith("Удалить «") and "Мама" not in me.said()
+    assert len(await people_rows(sessionmaker, 3062)) == 2
+
+    # Asked about Mama, then the menu: the old question's "Yes" asks again.
+    await me.press(PersonCb(action=PersonAction.UNLINK, id=mama.id).pack())
+    await me.text("/people")
+    await me.press(PersonCb(action=PersonAction.UNLINK_CONFIRM, id=mama.id).pack())
+    assert "Удалить «Мама»" in me.said()
+    assert len(await people_rows(sessionmaker, 3062)) == 2
+
+
 async def test_expired_grant_stops_working_on_the_minute(
-    chat_for, backend: SandboxBackend, clock: ManualClock, sessionmaker: SessionMaker
+    chat_for, backend: SandboxBackend, clock: FrozenClock, sessionmaker: SessionMaker
 ) -> None:
     galina = await persona(backend, "elderly_mother")
     me: Chat = await chat_for(3070)
@@ -407,7 +461,7 @@ async def test_who_has_access_needs_own_card(chat_for, backend: SandboxBackend) 
 
 
 async def test_child_is_linked_without_code_and_drops_at_15(
-    chat_for, backend: SandboxBackend, clock: ManualClock, sessionmaker: SessionMaker
+    chat_for, backend: SandboxBackend, clock: FrozenClock, sessionmaker: SessionMaker
 ) -> None:
     anna, egor = await persona(backend, "mother"), await persona(backend, "teen_turning_15")
     me: Chat = await chat_for(3100, "Анна")
@@ -460,7 +514,7 @@ async def test_privacy_counts_people_and_forget_revokes(
 
 
 async def test_appointments_only_grant_does_not_open_the_record(
-    chat_for, backend: SandboxBackend, sessionmaker: SessionMaker
+    chat_for, backend: SandboxBackend, sessionmaker: SessionMaker, clock: FrozenClock
 ) -> None:
     galina = await persona(backend, "elderly_mother")
     me: Chat = await chat_for(3130)
@@ -471,11 +525,13 @@ async def test_appointments_only_grant_does_not_open_the_record(
         user = await db.get(User, row.user_id)
         assert user is not None
         ok = await people_service.check_access(
-            db, backend, user, row.id, Scope.APPOINTMENTS, requester
+            db, backend, user, row.id, Scope.APPOINTMENTS, requester, now=clock()
         )
         assert ok.id == row.id
         with pytest.raises(AccessRefused) as refused:
-            await people_service.check_access(db, backend, user, row.id, Scope.RECORDS, requester)
+            await people_service.check_access(
+                db, backend, user, row.id, Scope.RECORDS, requester, now=clock()
+            )
     assert refused.value.reason == AccessRefused.SCOPE
 
 

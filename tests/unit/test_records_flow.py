@@ -18,7 +18,8 @@ from sqlalchemy import select
 from backend_client.errors import BackendUnavailable
 from backend_client.models import Requester, Section
 from backend_client.protocol import RecordsBackend
-from backend_client.sandbox import ManualClock, SandboxBackend
+from backend_client.sandbox import SandboxBackend
+from bot.clock import FrozenClock
 from bot.crypto import requester_id_for
 from bot.db.engine import SessionMaker
 from bot.db.models import User
@@ -33,7 +34,7 @@ from bot.settings import Settings
 from keyboards.policies import ScopeChoice
 from keyboards.records import DocAction, RecDocCb, RecListCb, RecTrendCb
 from tests.conftest import TEST_KEY, sqlite_settings, unthrottled
-from tests.sandbox_fixtures import BOT_CLOCK_MODULES, follow_clock, open_sandbox
+from tests.sandbox_fixtures import TEST_NOW, open_sandbox
 from tests.unit.flow_fixtures import chat_for, clock, sandbox_template
 from tests.unit.policies_support import Chat, people_rows, persona
 from tests.unit.records_support import (
@@ -70,12 +71,9 @@ def settings(clean_env: None, tmp_path: Path, backend_timeout: float) -> Setting
 async def sandbox(
     sandbox_template: Path,
     tmp_path: Path,
-    clock: ManualClock,
-    monkeypatch: pytest.MonkeyPatch,
+    clock: FrozenClock,
 ) -> AsyncIterator[SandboxBackend]:
     async with open_sandbox(sandbox_template, tmp_path, clock) as backend:
-        records = ("bot.services.records.browse", "bot.services.records.journal")
-        follow_clock(monkeypatch, clock, (*BOT_CLOCK_MODULES, *records))
         yield backend
 
 
@@ -111,9 +109,13 @@ def backend(switch: Switchable) -> RecordsBackend:
 
 @pytest.fixture
 def dispatcher(
-    settings: Settings, backend: RecordsBackend, sessionmaker: SessionMaker, keys: AppKeys
+    settings: Settings,
+    backend: RecordsBackend,
+    sessionmaker: SessionMaker,
+    keys: AppKeys,
+    clock: FrozenClock,
 ) -> Dispatcher:
-    return create_dispatcher(settings, backend, sessionmaker, keys)
+    return create_dispatcher(settings, backend, sessionmaker, keys, clock=clock)
 
 
 async def page_count(sandbox: SandboxBackend, grant: str, requester: str, section: Section) -> int:
@@ -367,7 +369,7 @@ async def test_owner_sees_who_viewed_the_card_but_not_the_viewers_label(
         viewer = await db.scalar(select(User).where(User.telegram_id == 4112))
         assert viewer is not None
         assert await db.scalar(select(RecordView).where(RecordView.user_id == viewer.id))
-        await privacy.forget_user(db, viewer)
+        await privacy.forget_user(db, viewer, TEST_NOW)
         await db.commit()
     async with sessionmaker() as db:
         assert await db.scalar(select(RecordView).where(RecordView.user_id == viewer.id)) is None

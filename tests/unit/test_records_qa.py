@@ -12,7 +12,8 @@ import pytest
 from aiogram import Dispatcher
 
 from backend_client.models import AnalyteFlag, AnalyteResult, Document, LabPanel, Section
-from backend_client.sandbox import ManualClock, SandboxBackend
+from backend_client.sandbox import SandboxBackend
+from bot.clock import FrozenClock
 from bot.crypto import requester_id_for
 from bot.db.engine import SessionMaker
 from bot.factory import create_dispatcher
@@ -24,7 +25,7 @@ from bot.services.records.view import DocumentLabels, document_html, lab_row
 from bot.settings import Settings
 from keyboards.records import DocAction, RecDocCb, RecListCb, RecTrendCb
 from tests.conftest import TEST_KEY, sqlite_settings, unthrottled
-from tests.sandbox_fixtures import BOT_CLOCK_MODULES, follow_clock, open_sandbox
+from tests.sandbox_fixtures import open_sandbox
 from tests.unit.flow_fixtures import chat_for, clock, sandbox_template
 from tests.unit.policies_support import Chat, people_rows, persona
 from tests.unit.records_support import button, buttons, last_with_buttons, medical_to
@@ -134,19 +135,21 @@ def settings(clean_env: None, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def backend(
-    sandbox_template: Path, tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+    sandbox_template: Path, tmp_path: Path, clock: FrozenClock
 ) -> AsyncIterator[SandboxBackend]:
     async with open_sandbox(sandbox_template, tmp_path, clock) as sandbox:
-        records = ("bot.services.records.browse", "bot.services.records.journal")
-        follow_clock(monkeypatch, clock, (*BOT_CLOCK_MODULES, *records))
         yield sandbox
 
 
 @pytest.fixture
 def dispatcher(
-    settings: Settings, backend: SandboxBackend, sessionmaker: SessionMaker, keys: AppKeys
+    settings: Settings,
+    backend: SandboxBackend,
+    sessionmaker: SessionMaker,
+    keys: AppKeys,
+    clock: FrozenClock,
 ) -> Dispatcher:
-    return create_dispatcher(settings, backend, sessionmaker, keys)
+    return create_dispatcher(settings, backend, sessionmaker, keys, clock=clock)
 
 
 async def test_back_from_a_document_returns_to_the_page_and_period(

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.__main__ import build_parser, main
-from bot.settings import SettingsError, load_settings
+from bot.settings import (
+    AppSettings,
+    BackendSettings,
+    DatabaseSettings,
+    NotificationSettings,
+    RedisSettings,
+    Settings,
+    SettingsError,
+    TelegramSettings,
+    WebhookSettings,
+    load_settings,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD_TOKEN = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345678"
@@ -62,6 +75,15 @@ def _error(monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
         pytest.param({"TIMEZONE": "../../etc/passwd"}, "TIMEZONE", id="tz-path"),
         pytest.param({"SECRET_KEY": "too-short"}, "SECRET_KEY", id="secret-key"),
         pytest.param({"THROTTLE_PER_SECOND": "-1"}, "THROTTLE_PER_SECOND", id="throttle"),
+        pytest.param({"BACKEND_URL": "records:8090"}, "BACKEND_URL", id="backend-url-scheme"),
+        pytest.param({"BACKEND_TIMEOUT_SECONDS": "soon"}, "BACKEND_TIMEOUT_SECONDS", id="timeout"),
+        pytest.param({"WEBHOOK_PORT": "eighty"}, "WEBHOOK_PORT", id="port-not-a-number"),
+        pytest.param({"WEBHOOK_PATH": "telegram"}, "WEBHOOK_PATH", id="webhook-path"),
+        pytest.param({"EVENTS_PATH": "/a b"}, "EVENTS_PATH", id="events-path"),
+        pytest.param({"EVENTS_SECRET": "short"}, "EVENTS_SECRET", id="events-secret"),
+        pytest.param({"PAID_BROADCAST": "maybe"}, "PAID_BROADCAST", id="bool"),
+        pytest.param({"SEND_CONCURRENCY": "0"}, "SEND_CONCURRENCY", id="concurrency"),
+        pytest.param({"SANDBOX_SEED": "x"}, "SANDBOX_SEED", id="seed"),
     ],
 )
 def test_bad_variable_is_one_line_naming_it(
@@ -71,7 +93,7 @@ def test_bad_variable_is_one_line_naming_it(
     assert message.startswith("configuration error: ")
     assert names in message
     # The line may be shown on a shared screen or in CI logs: never echo secret values.
-    for name in ("BOT_TOKEN", "WEBHOOK_SECRET", "SECRET_KEY", "BACKEND_TOKEN"):
+    for name in ("BOT_TOKEN", "WEBHOOK_SECRET", "SECRET_KEY", "BACKEND_TOKEN", "EVENTS_SECRET"):
         if name in env:
             assert env[name] not in message
 
@@ -130,6 +152,110 @@ def test_empty_optional_urls_mean_unset(monkeypatch: pytest.MonkeyPatch) -> None
     assert settings.webhook.webhook_url is None
 
 
+# --- `.env.example` as shipped -------------------------------------------------------------
+
+EXAMPLE = REPO / ".env.example"
+SECTIONS = (
+    TelegramSettings,
+    DatabaseSettings,
+    RedisSettings,
+    BackendSettings,
+    WebhookSettings,
+    NotificationSettings,
+    AppSettings,
+)
+
+
+def _example_names() -> list[str]:
+    names = []
+    for line in EXAMPLE.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            names.append(line.split("=", 1)[0])
+    return names
+
+
+@pytest.fixture
+def bare_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No setting from the shell (every field of every section), in an empty directory."""
+    for section in SECTIONS:
+        for field in section.model_fields:
+            monkeypatch.delenv(field.upper(), raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_the_example_names_only_real_settings() -> None:
+    known = {field.upper() for section in SECTIONS for field in section.model_fields}
+    names = _example_names()
+    assert names and set(names) <= known, set(names) - known
+    assert len(names) == len(set(names))
+
+
+def test_the_example_copied_as_is_loads_as_the_defaults(bare_env: Path) -> None:
+    defaults = load_settings()
+    (bare_env / ".env").write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    settings = load_settings()
+    # The empty ones (`BOT_TOKEN=`, `WEBHOOK_SECRET=`, `SECRET_KEY=`, ...) mean "unset".
+    assert settings.telegram.bot_token is None
+    assert settings.webhook.webhook_secret is None and settings.webhook.webhook_url is None
+    assert settings.app.secret_key is None
+    assert settings.backend.backend_token is None and settings.backend.backend_url is None
+    assert settings.redis.redis_url is None
+    assert settings.notifications.events_secret is None
+    # ... and the filled ones are the defaults, so the file documents what you get.
+    for key in ("telegram", "database", "redis", "backend", "webhook", "notifications", "app"):
+        assert getattr(settings, key).model_dump() == getattr(defaults, key).model_dump(), key
+
+
+@pytest.mark.parametrize("where", ["dotenv", "environment"])
+def test_every_variable_left_empty_means_its_default(
+    bare_env: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    defaults = load_settings()
+    names = _example_names()
+    if where == "dotenv":
+        (bare_env / ".env").write_text("".join(f"{n}=\n" for n in names), encoding="utf-8")
+    else:
+        for name in names:
+            monkeypatch.setenv(name, "")
+    settings = load_settings()
+    for key in ("telegram", "database", "redis", "backend", "webhook", "notifications", "app"):
+        assert getattr(settings, key).model_dump() == getattr(defaults, key).model_dump(), key
+
+
+@pytest.mark.parametrize("junk", ["junk value!", "-1", "0", "ftp://x", "Ж" * 300])
+def test_any_junk_in_any_variable_is_accepted_or_one_line_naming_it(
+    bare_env: Path, monkeypatch: pytest.MonkeyPatch, junk: str
+) -> None:
+    # The boundary on purpose: whatever a person types, never a traceback.
+    for name in _example_names():
+        monkeypatch.setenv(name, junk)
+        try:
+            load_settings()
+        except SettingsError as error:
+            message = str(error)
+            assert "\n" not in message and name in message, (name, message)
+        monkeypatch.delenv(name)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        pytest.param(b"BOT_TOKEN=\xff\xfe\n", ".env: not UTF-8 text", id="not-utf8"),
+        pytest.param(
+            b'LOG_LEVEL=INFO\nSECRET_KEY="s3cr3t-s3cr3t\nX=1\n', ".env line 2", id="open-quote"
+        ),
+    ],
+)
+def test_an_unreadable_env_file_is_one_line(bare_env: Path, content: bytes, expected: str) -> None:
+    (bare_env / ".env").write_bytes(content)
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    message = str(info.value)
+    assert message.startswith("configuration error: ") and expected in message
+    assert "\n" not in message and "s3cr3t" not in message
+
+
 def _cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -171,6 +297,57 @@ def test_run_with_a_bad_variable_exits_2_with_one_line(
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
     assert not (tmp_path / "var").exists()  # nothing was started or created
+
+
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [
+        (("run",), "BOT_TOKEN"),
+        (("worker", "--once"), "BOT_TOKEN"),
+        (("sandbox", "serve"), "BACKEND_TOKEN"),
+    ],
+    ids=["run", "worker", "sandbox-serve"],
+)
+def test_the_shipped_example_says_what_is_missing_in_one_line(
+    tmp_path: Path, args: tuple[str, ...], name: str
+) -> None:
+    # `cp .env.example .env`: these need a credential the example cannot ship.
+    (tmp_path / ".env").write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    result = _cli(tmp_path, *args)
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"configuration error: {name} is not set"), line
+    assert "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def root_logging() -> Iterator[None]:
+    """`main` sets up logging for the process; the test's capture comes back afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.mark.usefixtures("root_logging")
+def test_the_shipped_example_starts_the_demo(
+    bare_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `cp .env.example .env && make demo`: start-up gets past the settings to the demo itself.
+    (bare_env / ".env").write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    started: list[Settings] = []
+
+    async def demo(settings: Settings) -> int:
+        started.append(settings)
+        return 0
+
+    from bot import demo as demo_module
+
+    monkeypatch.setattr(demo_module, "run_demo", demo)
+    assert main(["demo"]) == 0
+    [settings] = started
+    assert settings.telegram.bot_token is None  # the demo needs none
 
 
 def test_help_lists_the_commands(tmp_path: Path) -> None:

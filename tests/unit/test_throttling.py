@@ -1,4 +1,4 @@
-"""A flood from one user is cut off; buttons still stop spinning; others are not affected."""
+"""A flood from one user is cut off; a dropped press says to press again; others go on."""
 
 from __future__ import annotations
 
@@ -23,16 +23,18 @@ class FakeClock:
 
 
 @pytest.fixture
-def clock(dispatcher: Dispatcher) -> FakeClock:
-    """Stops time for the dispatcher's own limiter (rate and burst as the factory made them)."""
-    clock = FakeClock()
+def stopped(dispatcher: Dispatcher) -> FakeClock:
+    """Stops time for the dispatcher's own limiters (rate and burst as the factory made them):
+    the app clock's monotonic time keeps running, and a slow machine would refill a bucket."""
+    stopped = FakeClock()
     [middleware] = [
         m for m in dispatcher.update.outer_middleware if isinstance(m, ThrottlingMiddleware)
     ]
     limiter = middleware._limiter
     assert isinstance(limiter, MemoryRateLimiter)
-    limiter._clock = clock
-    return clock
+    limiter._clock = stopped
+    middleware._notices._clock = stopped
+    return stopped
 
 
 def _chat(dispatcher: Dispatcher, bot_and_session: tuple[Bot, RecordingSession], uid: int) -> Chat:
@@ -48,7 +50,7 @@ async def test_a_burst_beyond_the_rate_is_dropped(
     dispatcher: Dispatcher,
     bot_and_session: tuple[Bot, RecordingSession],
     settings: Settings,
-    clock: FakeClock,
+    stopped: FakeClock,
 ) -> None:
     chat = _chat(dispatcher, bot_and_session, 7001)
     burst = _burst(settings)
@@ -71,7 +73,7 @@ async def test_a_burst_beyond_the_rate_is_dropped(
     assert len(await other.send("/help")) == 1
 
     # A second later the user has a few answers again (3 per second), and no more.
-    clock.now += 1.0
+    stopped.now += 1.0
     replies = [await chat.send("/help") for _ in range(5)]
     assert [len(r) for r in replies] == [1, 1, 1, 0, 0]  # the notice waits its 10 seconds
 
@@ -80,7 +82,7 @@ async def test_dropped_button_presses_are_still_answered(
     dispatcher: Dispatcher,
     bot_and_session: tuple[Bot, RecordingSession],
     settings: Settings,
-    clock: FakeClock,
+    stopped: FakeClock,
 ) -> None:
     chat = _chat(dispatcher, bot_and_session, 7003)
     burst = _burst(settings)
@@ -89,18 +91,43 @@ async def test_dropped_button_presses_are_still_answered(
     # Every press is answered exactly once (or the button spins for the user) ...
     assert all(len(replies) == 1 for replies in presses)
     assert all(isinstance(replies[0], AnswerCallbackQuery) for replies in presses)
-    # ... the ones within the rate with the real answer, the dropped ones silently.
+    # ... the ones within the rate with the real answer, the dropped ones with a short popup
+    # that says what happened and what to do: nothing is lost, the user presses again.
     handled = [r[0] for r in presses[:burst]]
     dropped = [r[0] for r in presses[burst:]]
     assert all(a.text and a.show_alert for a in handled if isinstance(a, AnswerCallbackQuery))
-    assert all(isinstance(a, AnswerCallbackQuery) and a.text is None for a in dropped)
+    assert not any("Too many presses" in str(getattr(a, "text", "")) for a in handled)
+    for answer in dropped:
+        assert isinstance(answer, AnswerCallbackQuery)
+        assert answer.text == "Too many presses: wait a second and press again."
+        assert not answer.show_alert  # a passing popup, not a dialog to dismiss
+
+    # A second later the press goes through again.
+    stopped.now += 1.0
+    [again] = await chat.press("stale:button")
+    assert isinstance(again, AnswerCallbackQuery) and again.show_alert
+    assert again.text and "Too many presses" not in again.text
+
+
+async def test_the_dropped_press_popup_speaks_the_users_language(
+    dispatcher: Dispatcher,
+    bot_and_session: tuple[Bot, RecordingSession],
+    settings: Settings,
+    stopped: FakeClock,
+) -> None:
+    bot, session = bot_and_session
+    chat = Chat(dispatcher, bot, session, tg_user(7005, language_code="ru"))
+    presses = [await chat.press("stale:button") for _ in range(_burst(settings) + 1)]
+    [dropped] = presses[-1]
+    assert isinstance(dropped, AnswerCallbackQuery)
+    assert dropped.text == "Слишком много нажатий: подождите секунду и нажмите ещё раз."
 
 
 async def test_dropped_updates_do_no_database_work(
     dispatcher: Dispatcher,
     bot_and_session: tuple[Bot, RecordingSession],
     settings: Settings,
-    clock: FakeClock,
+    stopped: FakeClock,
 ) -> None:
     # The limiter runs before the DB session middleware: a flood costs no queries or writes.
     from sqlalchemy import func, select
@@ -155,7 +182,7 @@ async def test_a_skipped_policy_number_or_code_does_not_stay_in_the_chat(
     dispatcher: Dispatcher,
     bot_and_session: tuple[Bot, RecordingSession],
     settings: Settings,
-    clock: FakeClock,
+    stopped: FakeClock,
 ) -> None:
     chat = _chat(dispatcher, bot_and_session, 7003)
     for _ in range(_burst(settings)):

@@ -2,8 +2,11 @@
 
 The draft lives in FSM data as small JSON (ids only). Times offered to the user are remembered
 in it, and a pressed time must be one of them: a forged button cannot book a slot the user was
-never shown. The idempotency key comes from a token minted when the confirmation is shown, so a
-double tap on "Confirm" books once.
+never shown. The idempotency key comes from a token minted when the confirmation is shown, and
+the token is saved in FSM data before that button is shown: a double tap on "Confirm" books
+once, and so does the same press delivered again after the process that handled it died (the
+backend answers a repeated key with the first booking; `tests/unit/appointments/
+test_booking_redelivery.py`).
 """
 
 from __future__ import annotations

@@ -1,18 +1,13 @@
-"""The bot's "now" and Moscow time.
-
-Handlers take `clock` from the Dispatcher workflow data (tests pass the sandbox's ManualClock),
-defaulting to `bot.db.base.utcnow` — the same function `bot.services.people` reads.
-"""
+"""Moscow time for appointments; "now" itself comes from the one clock (`bot.clock`), which
+handlers take from the Dispatcher's workflow data."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 
-from bot.db.base import utcnow
+from bot.clock import Clock
 
-Clock = Callable[[], datetime]
-default_clock: Clock = utcnow
+__all__ = ["MOSCOW", "Clock", "minute_of_day", "msk", "msk_date"]
 
 # Moscow has been UTC+3 all year since 2014; a fixed offset needs no tz database.
 MOSCOW = timezone(timedelta(hours=3), "MSK")

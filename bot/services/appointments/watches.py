@@ -9,7 +9,6 @@ and a watch with auto-booking books the slot itself, never sooner than its minim
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -23,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend_client.errors import (
     AccessDenied,
-    BackendError,
     BackendUnavailable,
     InvalidRequest,
     NotFound,
@@ -31,13 +29,15 @@ from backend_client.errors import (
 )
 from backend_client.models import EventKind, Scope, Slot
 from backend_client.protocol import RecordsBackend
+from bot.clock import Clock
 from bot.crypto import requester_id_for
 from bot.db.appointments_models import SlotWatch, WatchCursor, WatchHit
 from bot.db.engine import SessionMaker
 from bot.db.models import LinkedPerson, User
 from bot.keys import AppKeys
 from bot.logs import log_event
-from bot.services.appointments.clock import Clock, default_clock, minute_of_day, msk_date
+from bot.outages import Backoff, keep_running
+from bot.services.appointments.clock import minute_of_day, msk_date
 from bot.services.people import is_current
 
 logger = logging.getLogger(__name__)
@@ -120,7 +120,9 @@ async def active_count(session: AsyncSession, user: User) -> int:
     return int(count or 0)
 
 
-async def create_watch(session: AsyncSession, user: User, spec: WatchSpec) -> SlotWatch:
+async def create_watch(
+    session: AsyncSession, user: User, spec: WatchSpec, now: datetime
+) -> SlotWatch:
     if await active_count(session, user) >= MAX_ACTIVE_WATCHES:
         raise WatchLimitReached
     watch = SlotWatch(
@@ -138,6 +140,7 @@ async def create_watch(session: AsyncSession, user: User, spec: WatchSpec) -> Sl
         auto_book=spec.auto_book,
         min_notice_minutes=spec.min_notice_minutes,
         active=True,
+        created_at=now,
     )
     session.add(watch)
     await session.flush()
@@ -239,7 +242,7 @@ async def _freed_from_feed(
     row = await session.get(WatchCursor, CURSOR_NAME)
     first_read = row is None
     if row is None:
-        row = WatchCursor(name=CURSOR_NAME, cursor=None)
+        row = WatchCursor(name=CURSOR_NAME, cursor=None, updated_at=now)
         session.add(row)
     slots: list[Slot] = []
     while True:
@@ -299,7 +302,7 @@ class WatchEngine:
         notifier: SlotHitNotifier,
         *,
         config: WatchConfig | None = None,
-        clock: Clock = default_clock,
+        clock: Clock,
     ) -> None:
         self.sessionmaker, self.backend, self.keys = sessionmaker, backend, keys
         self.notifier, self.clock = notifier, clock
@@ -473,19 +476,31 @@ async def run_watch_round(
     *,
     poll: bool = True,
     config: WatchConfig | None = None,
-    clock: Clock = default_clock,
+    clock: Clock,
 ) -> RoundStats:
     """One round (feed + optionally polling) with a throwaway engine; for tests and cron."""
     engine = WatchEngine(sessionmaker, backend, keys, notifier, config=config, clock=clock)
     return await engine.run_round(poll=poll)
 
 
+WATCH_ROUND_SECONDS = 300.0
+"""The longest one round may take (feed, polling, auto-booking) before it counts as hung."""
+
+
 async def watch_loop(engine: WatchEngine, stop: asyncio.Event) -> None:
-    """The worker job: a round every `event_interval_seconds` (polling when due) until `stop`."""
-    while not stop.is_set():
-        try:
-            await engine.run_round()
-        except BackendError as error:
-            log_event(logger, "watch.round_failed", logging.WARNING, code=error.code)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), engine.config.event_interval_seconds)
+    """The worker job: a round every `event_interval_seconds` (polling when due) until `stop`;
+    a round failing on an outage (database, backend) waits a backoff, one log line per outage
+    (`bot.outages.keep_running`)."""
+
+    async def one_round() -> None:
+        await engine.run_round()
+
+    await keep_running(
+        "watches",
+        one_round,
+        stop,
+        every=engine.config.event_interval_seconds,
+        clock=engine.clock,
+        round_timeout=WATCH_ROUND_SECONDS,
+        backoff=Backoff(first=1.0, cap=30.0),
+    )

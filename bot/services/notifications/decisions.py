@@ -23,11 +23,14 @@ class Skip:
 
 @dataclass(frozen=True, slots=True)
 class Defer:
-    """Not now: quiet hours (`failed=False`) or a backend hiccup (`failed=True`, backs off)."""
+    """Not now: quiet hours (`failed=False`) or a backend hiccup (`failed=True`, backs off);
+    `outage`: the backend is away (unavailable, rate limited), so the try does not count
+    against the message (see `delivery.py`)."""
 
     until: datetime | None
     reason: str
     failed: bool = False
+    outage: bool = False
 
 
 Decision = Send | Skip | Defer

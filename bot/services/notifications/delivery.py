@@ -9,12 +9,18 @@ answer reached it (the answer's way back, about a millisecond here, tens of mill
 the real Telegram). Telegram has no idempotency key for sendMessage, so that window can be
 measured (`bench/fanout.py` prints it) but not closed: delivery is at-least-once, on purpose:
 a reminder or a clinic's cancellation told twice is better than one not told at all.
+
+The loop outlives its dependencies' bad days (see `bot/outages.py`): a database that does not
+answer stops the claims for a backoff, Telegram or the backend being away sends the rows
+back for a short while without using them up (a row gives up on such failures only after a
+day), and Redis being away makes pacing local and the journal silent. Each outage is one
+``worker.outage`` line and one ``worker.recovered`` line, whatever the number of retries.
+Every step has a time limit, so a dependency that hangs is an outage too, not a frozen loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -27,10 +33,20 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.base import utcnow
+from bot.clock import Clock
 from bot.db.engine import SessionMaker
 from bot.db.models import User
 from bot.logs import log_event
+from bot.outages import (
+    BACKEND,
+    DATABASE,
+    REDIS,
+    TELEGRAM,
+    Backoff,
+    OutageLog,
+    note_failure,
+    rest,
+)
 from bot.services.notifications.decisions import Decision, Defer, Send, Skip
 from bot.services.notifications.journal import NoJournal, SentJournal
 from bot.services.notifications.outbox import ClaimedMessage, Status, claim, finish, release
@@ -40,9 +56,20 @@ from bot.services.notifications.render import NotificationView
 
 logger = logging.getLogger(__name__)
 
+JOB = "deliver"
 MAX_ATTEMPTS = 6
+GIVE_UP_AFTER = timedelta(hours=24)
+"""A row failing because Telegram or the backend is away (not because of the row itself)
+gives up only when it is this old as well as tried `MAX_ATTEMPTS` times: an outage of any
+length loses nothing, a message Telegram fails on for a whole day does not stay for ever."""
+OUTAGE_RETRY_CAP = timedelta(seconds=60)
+"""Such a row is tried again within this, so it goes soon after the dependency is back."""
 LEASE_MARGIN = timedelta(seconds=2)
 """Never start a send this close to the lease's end: another worker may take the row then."""
+CLAIM_TIMEOUT = 15.0
+"""Seconds a claim may take; a database that holds it longer is treated as away."""
+SEND_TIMEOUT = 30.0
+"""Seconds one sendMessage may take (at most what is left of the lease)."""
 
 
 class Outcome(StrEnum):
@@ -80,6 +107,7 @@ class DeliveryStats:
     retry_after: int = 0
     blocked: int = 0
     failed: int = 0
+    outage_waits: int = 0  # rows sent back because Telegram or the backend was away
     lease_ran_out: int = 0
     recovered_sent: int = 0  # claimed again after a worker died, found in the sent journal
 
@@ -92,42 +120,58 @@ class DeliveryLoop:
         send: SendFn,
         gate: Gate,
         *,
+        clock: Clock,
         worker_id: str | None = None,
         concurrency: int = 8,
         lease_seconds: float = 60.0,
         idle_seconds: float = 0.5,
         journal: SentJournal | None = None,
+        outages: OutageLog | None = None,
+        claim_timeout: float = CLAIM_TIMEOUT,
+        backoff: Callable[[], Backoff] = Backoff,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.prepare = prepare
         self.send = send
         self.gate = gate
+        self.clock = clock
         self.worker_id = worker_id or default_worker_id()
         self.concurrency = concurrency
         self.batch_size = concurrency * 2
         self.lease_seconds = lease_seconds
         self.idle_seconds = idle_seconds
         self.stats = DeliveryStats()
-        self.committer = GroupCommitter(sessionmaker, self.worker_id)
+        self.committer = GroupCommitter(sessionmaker, self.worker_id, clock)
         self.journal = journal or NoJournal()
+        self.outages = outages or OutageLog(JOB, clock)
+        self.claim_timeout = claim_timeout
+        self._new_backoff = backoff
+        self._backoffs: dict[str, Backoff] = {}
+        self._held_until = 0.0  # monotonic: no claims before (something is away, or a 429)
+
+    # --- claiming ----------------------------------------------------------------------------
 
     async def _claim(self, limit: int) -> list[ClaimedMessage]:
-        paused = await self.gate.paused_for()
-        if paused > 0:
-            await asyncio.sleep(paused)
         async with self.sessionmaker() as session:
             batch = await claim(
-                session, self.worker_id, limit=limit, lease_seconds=self.lease_seconds
+                session,
+                self.worker_id,
+                now=self.clock(),
+                limit=limit,
+                lease_seconds=self.lease_seconds,
             )
         return await self._skip_already_sent(batch)
 
     async def _skip_already_sent(self, batch: list[ClaimedMessage]) -> list[ClaimedMessage]:
         """Finish rows Telegram already accepted (their worker died before the database mark)."""
+        if not batch:
+            return batch
         try:
             done = await self.journal.sent_among([m.id for m in batch])
         except Exception as error:  # noqa: BLE001 - without the journal: at-least-once
-            log_event(logger, "notify.journal_failed", logging.WARNING, error=type(error).__name__)
+            note_failure(self.outages, error, default=REDIS)
             return batch
+        self._answered(REDIS)
         if not done:
             return batch
         await asyncio.gather(*(self.committer.mark_sent(message_id) for message_id in done))
@@ -135,8 +179,65 @@ class DeliveryLoop:
         log_event(logger, "notify.recovered_sent", logging.INFO, rows=len(done))
         return [m for m in batch if m.id not in done]
 
+    async def _claim_if_free(self, limit: int) -> list[ClaimedMessage]:
+        """A batch, or nothing while claims are held (an outage, a 429 pause) or when the
+        claim failed (which holds the next ones for a backoff)."""
+        if self._hold_left() > 0:
+            return []
+        try:
+            paused = await self.gate.paused_for()
+        except Exception as error:  # noqa: BLE001 - a gate without a fallback
+            self._failed(error, default=REDIS)
+            return []
+        if paused > 0:
+            self._hold(paused)
+            return []
+        try:
+            batch = await asyncio.wait_for(self._claim(limit), self.claim_timeout)
+        except Exception as error:  # noqa: BLE001 - the loop outlives the database's outage
+            self._failed(error, default=DATABASE)
+            return []
+        self._answered(DATABASE)
+        return batch
+
+    # --- outages -----------------------------------------------------------------------------
+
+    def _hold_left(self) -> float:
+        return max(0.0, self._held_until - self.clock.monotonic())
+
+    def _hold(self, seconds: float) -> None:
+        self._held_until = max(self._held_until, self.clock.monotonic() + seconds)
+
+    def _backoff(self, kind: str) -> Backoff:
+        if kind not in self._backoffs:
+            self._backoffs[kind] = self._new_backoff()
+        return self._backoffs[kind]
+
+    def _failed(
+        self, error: BaseException | str, kind: str | None = None, *, default: str | None = None
+    ) -> None:
+        """Something failed: one outage line per outage (a bug: a line each), and claims wait
+        a growing backoff so a dead dependency is not hammered by every row."""
+        if isinstance(error, str):
+            assert kind is not None
+            self.outages.failed(kind, error)
+        else:
+            kind = note_failure(self.outages, error, default=default)
+        self._hold(self._backoff(kind or "bug").next())
+
+    def _answered(self, kind: str) -> None:
+        if self.outages.is_down(kind):
+            self.outages.recovered(kind)
+        self._backoffs.pop(kind, None)
+
+    # --- the loops ---------------------------------------------------------------------------
+
     async def run_once(self) -> int:
-        """Claim one batch and handle every row of it; returns how many rows were claimed."""
+        """Claim one batch and handle every row of it; returns how many rows were claimed.
+        (For tests and tools: errors are raised, not waited out.)"""
+        paused = await self.gate.paused_for()
+        if paused > 0:
+            await asyncio.sleep(paused)
         batch = await self._claim(self.batch_size)
         await asyncio.gather(*(self.deliver(m) for m in batch))
         await self.committer.idle()
@@ -144,18 +245,18 @@ class DeliveryLoop:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Keep up to `batch_size` rows in hand, claiming more as soon as some are done, so
-        the limiter always has work queued (a batch boundary would leave the bucket idle)."""
+        the limiter always has work queued (a batch boundary would leave the bucket idle).
+        Runs until `stop`, whatever its dependencies do."""
         in_flight: set[asyncio.Task[None]] = set()
         while not stop.is_set():
             room = self.batch_size - len(in_flight)
             claimed = 0
             if room >= max(1, self.batch_size // 2):
-                batch = await self._claim(room)
-                in_flight.update(asyncio.create_task(self.deliver(m)) for m in batch)
+                batch = await self._claim_if_free(room)
+                in_flight.update(asyncio.create_task(self._deliver_in_time(m)) for m in batch)
                 claimed = len(batch)
             if not in_flight:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.idle_seconds)
+                await rest(stop, max(self.idle_seconds, self._hold_left()))
                 continue
             if claimed == 0 or len(in_flight) >= self.batch_size:
                 await asyncio.wait(
@@ -163,15 +264,23 @@ class DeliveryLoop:
                 )
             in_flight = self._collect(in_flight)
         await asyncio.gather(*in_flight, return_exceptions=True)
+        self._collect(in_flight)
         await self.committer.idle()
 
     def _collect(self, tasks: set[asyncio.Task[None]]) -> set[asyncio.Task[None]]:
         for task in tasks:
-            if task.done() and task.exception() is not None:
+            if task.done() and not task.cancelled() and task.exception() is not None:
                 # The row stays claimed and comes back when its lease ends.
-                error = type(task.exception()).__name__
-                log_event(logger, "notify.deliver_failed", logging.WARNING, error=error)
+                error = task.exception()
+                assert error is not None
+                self._failed(error)
         return {task for task in tasks if not task.done()}
+
+    async def _deliver_in_time(self, message: ClaimedMessage) -> None:
+        # Past its lease another worker may hold the row: a step that hangs that long is over.
+        await asyncio.wait_for(self.deliver(message), self.lease_seconds)
+
+    # --- one row -----------------------------------------------------------------------------
 
     async def deliver(self, message: ClaimedMessage) -> None:
         async with self.sessionmaker() as session:
@@ -183,6 +292,7 @@ class DeliveryLoop:
         elif isinstance(decision, Defer):
             await self._defer(message, decision)
         else:
+            self._answered(BACKEND)  # the send-time check asked the backend for the grant
             await self._send(message, decision)
 
     async def _release(self, message: ClaimedMessage, until: datetime, **kw: Any) -> None:
@@ -191,25 +301,40 @@ class DeliveryLoop:
         )
 
     async def _finish(self, message: ClaimedMessage, status: str, outcome: str) -> None:
+        now = self.clock()
         await self.committer.write(
-            lambda session: finish(session, message.id, self.worker_id, status, outcome)
+            lambda session: finish(session, message.id, self.worker_id, status, outcome, now)
         )
 
     async def _defer(self, message: ClaimedMessage, decision: Defer) -> None:
+        if decision.outage:
+            self._failed("BackendUnavailable", BACKEND)
         if decision.failed:
-            await self._failed_attempt(message, decision.reason)
+            await self._failed_attempt(message, decision.reason, outage=decision.outage)
             return
-        await self._release(message, decision.until or utcnow(), outcome=decision.reason)
+        await self._release(message, decision.until or self.clock(), outcome=decision.reason)
         self.stats.deferred += 1
 
-    async def _failed_attempt(self, message: ClaimedMessage, reason: str) -> None:
-        if message.attempts + 1 >= MAX_ATTEMPTS:
+    def _worn_out(self, message: ClaimedMessage, *, outage: bool) -> bool:
+        if message.attempts + 1 < MAX_ATTEMPTS:
+            return False
+        if not outage or message.created_at is None:
+            return True
+        return self.clock() - message.created_at >= GIVE_UP_AFTER
+
+    async def _failed_attempt(
+        self, message: ClaimedMessage, reason: str, *, outage: bool = False
+    ) -> None:
+        if self._worn_out(message, outage=outage):
             await self._finish(message, Status.FAILED, reason)
             self.stats.failed += 1
             log_event(logger, "notify.gave_up", logging.WARNING, id=message.id, reason=reason)
             return
-        until = utcnow() + backoff(message.attempts)
-        await self._release(message, until, failed_attempt=True, outcome=reason)
+        wait = backoff(message.attempts)
+        if outage:
+            wait = min(wait, OUTAGE_RETRY_CAP)
+            self.stats.outage_waits += 1
+        await self._release(message, self.clock() + wait, failed_attempt=True, outcome=reason)
         self.stats.deferred += 1
 
     async def _wait_for_turn(self, message: ClaimedMessage, chat_id: int) -> bool:
@@ -217,13 +342,14 @@ class DeliveryLoop:
         while True:
             permit = await self.gate.acquire(chat_id)
             if permit.pause > 0:
-                if utcnow() + timedelta(seconds=permit.pause) > message.lease_until - LEASE_MARGIN:
-                    await self._release(message, utcnow() + timedelta(seconds=permit.pause))
+                pause = timedelta(seconds=permit.pause)
+                if self.clock() + pause > message.lease_until - LEASE_MARGIN:
+                    await self._release(message, self.clock() + pause)
                     return False
                 await asyncio.sleep(permit.pause)
                 continue
             if permit.chat_wait > 0:
-                await self._release(message, utcnow() + timedelta(seconds=permit.chat_wait))
+                await self._release(message, self.clock() + timedelta(seconds=permit.chat_wait))
                 return False
             if permit.send_after > 0:
                 await asyncio.sleep(permit.send_after)
@@ -233,39 +359,51 @@ class DeliveryLoop:
         if not await self._wait_for_turn(message, decision.chat_id):
             self.stats.deferred += 1
             return
-        if utcnow() > message.lease_until - LEASE_MARGIN:
+        left = (message.lease_until - LEASE_MARGIN - self.clock()).total_seconds()
+        if left < 0:
             self.stats.lease_ran_out += 1
             return  # too late to be sure no one else has it; it will be claimed again
-        result = await self.send(decision.chat_id, decision.view)
+        try:
+            result = await asyncio.wait_for(
+                self.send(decision.chat_id, decision.view), max(1.0, min(SEND_TIMEOUT, left))
+            )
+        except TimeoutError:
+            # It may have gone: at-least-once, like any answer that did not come back.
+            result = SendResult(Outcome.NETWORK, reason="timeout")
         await self._record(message, result)
 
     async def _record(self, message: ClaimedMessage, result: SendResult) -> None:
+        if result.outcome is Outcome.NETWORK:
+            self._failed(result.reason or "network", TELEGRAM)
+            await self._failed_attempt(message, result.reason or "network", outage=True)
+            return
+        self._answered(TELEGRAM)
         if result.outcome is Outcome.SENT:
             try:
                 await self.journal.note_sent(message.id)
             except Exception as error:  # noqa: BLE001 - the database mark below still counts
-                log_event(
-                    logger, "notify.journal_failed", logging.WARNING, error=type(error).__name__
-                )
+                note_failure(self.outages, error, default=REDIS)
+            else:
+                self._answered(REDIS)
             await self.committer.mark_sent(message.id)
             self.stats.sent += 1
         elif result.outcome is Outcome.RETRY_AFTER:
             self.stats.retry_after += 1
             await self.gate.pause(result.retry_after)
-            await self._release(message, utcnow() + timedelta(seconds=result.retry_after))
+            until = self.clock() + timedelta(seconds=result.retry_after)
+            await self._release(message, until)
             log_event(logger, "notify.retry_after", logging.WARNING, seconds=result.retry_after)
         elif result.outcome is Outcome.BLOCKED:
             self.stats.blocked += 1
+            now = self.clock()
 
             async def mark_blocked(session: AsyncSession) -> None:
                 await session.execute(
-                    update(User).where(User.id == message.user_id).values(blocked_at=utcnow())
+                    update(User).where(User.id == message.user_id).values(blocked_at=now)
                 )
-                await finish(session, message.id, self.worker_id, Status.SKIPPED, "blocked")
+                await finish(session, message.id, self.worker_id, Status.SKIPPED, "blocked", now)
 
             await self.committer.write(mark_blocked)
-        elif result.outcome is Outcome.NETWORK:
-            await self._failed_attempt(message, result.reason or "network")
         else:
             await self._finish(message, Status.FAILED, result.reason or "rejected")
             self.stats.failed += 1

@@ -8,6 +8,7 @@ The same event arriving twice (feed and push, or two workers) finds its id in
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend_client.models import Event, EventKind
 from backend_client.protocol import RecordsBackend
+from bot.clock import Clock
 from bot.crypto import FieldCipher
 from bot.db.engine import SessionMaker
 from bot.db.notifications_models import EventCursor, ProcessedEvent
@@ -36,12 +38,12 @@ _KIND_OF_EVENT: dict[EventKind, tuple[Kind, Priority]] = {
 }
 
 
-async def _mark_processed(session: AsyncSession, event_id: str) -> bool:
+async def _mark_processed(session: AsyncSession, event_id: str, now: datetime) -> bool:
     """Record the event id; False if it was already there (nothing more to do)."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     result = await session.execute(
         insert(ProcessedEvent)
-        .values(event_id=event_id)
+        .values(event_id=event_id, processed_at=now)
         .on_conflict_do_nothing(index_elements=["event_id"])
         .returning(ProcessedEvent.event_id)
     )
@@ -57,11 +59,13 @@ def _subject_and_payload(event: Event, kind: Kind) -> tuple[str | None, dict[str
     return event.appointment_id, {"appointment_id": event.appointment_id or ""}
 
 
-async def ingest_event(session: AsyncSession, cipher: FieldCipher, event: Event) -> int:
+async def ingest_event(
+    session: AsyncSession, cipher: FieldCipher, event: Event, now: datetime
+) -> int:
     """Turn one event into outbox rows (none if seen before or not for users); returns how many.
 
-    Runs inside the caller's transaction; the caller commits."""
-    if not await _mark_processed(session, event.event_id):
+    Runs inside the caller's transaction; the caller commits. `now` is the one clock's."""
+    if not await _mark_processed(session, event.event_id, now):
         return 0
     mapped = _KIND_OF_EVENT.get(event.kind)
     if mapped is None or event.patient_id is None:
@@ -71,8 +75,8 @@ async def ingest_event(session: AsyncSession, cipher: FieldCipher, event: Event)
     if kind is Kind.VISIT_CANCELLED and subject:
         # Its reminders go with it. (A moved visit's old-time reminders are dropped at send
         # time, when the visit's current time no longer matches; the new time gets new ones.)
-        await skip_pending_for_subject(session, Kind.REMINDER, subject, "visit_cancelled")
-    recipients = await recipients_for(session, cipher, event.patient_id, SCOPE_OF[kind])
+        await skip_pending_for_subject(session, Kind.REMINDER, subject, "visit_cancelled", now)
+    recipients = await recipients_for(session, cipher, event.patient_id, SCOPE_OF[kind], now)
     messages = [
         NewMessage(
             user_id=r.user_id,
@@ -85,23 +89,26 @@ async def ingest_event(session: AsyncSession, cipher: FieldCipher, event: Event)
         )
         for r in recipients
     ]
-    return await enqueue(session, messages)
+    return await enqueue(session, messages, now)
 
 
-async def ingest_events(session: AsyncSession, cipher: FieldCipher, events: list[Event]) -> int:
+async def ingest_events(
+    session: AsyncSession, cipher: FieldCipher, events: list[Event], now: datetime
+) -> int:
     total = 0
     for event in events:
-        total += await ingest_event(session, cipher, event)
+        total += await ingest_event(session, cipher, event, now)
     return total
 
 
 async def follow_feed_once(
-    sessionmaker: SessionMaker, backend: RecordsBackend, cipher: FieldCipher
+    sessionmaker: SessionMaker, backend: RecordsBackend, cipher: FieldCipher, clock: Clock
 ) -> int:
     """Read one batch after the stored cursor; rows and the new cursor commit together.
 
     The cursor row is locked (PostgreSQL) so two workers never read the same batch at once;
     if they somehow did, dedup keeps the result the same."""
+    now = clock()
     async with sessionmaker() as session:
         cursor_row = await session.scalar(
             select(EventCursor).where(EventCursor.name == FEED_CURSOR).with_for_update()
@@ -111,7 +118,7 @@ async def follow_feed_once(
             insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
             await session.execute(
                 insert(EventCursor)
-                .values(name=FEED_CURSOR, cursor=None)
+                .values(name=FEED_CURSOR, cursor=None, updated_at=now)
                 .on_conflict_do_nothing(index_elements=["name"])
             )
             await session.commit()
@@ -120,8 +127,9 @@ async def follow_feed_once(
         if not batch.events:
             await session.rollback()
             return 0
-        created = await ingest_events(session, cipher, batch.events)
+        created = await ingest_events(session, cipher, batch.events, now)
         cursor_row.cursor = batch.cursor
+        cursor_row.updated_at = now
         await session.commit()
     log_event(logger, "notify.feed", events=len(batch.events), messages=created)
     return len(batch.events)

@@ -9,7 +9,9 @@ looked up here first, and a row found is finished as sent instead of being sent 
 
 The note only has to live until a recovered row is claimed again, so it expires (a few
 leases). Without Redis there is no journal: one process has nobody to recover for it but
-its own restart, and then at-least-once is what it gets.
+its own restart, and then at-least-once is what it gets. The same holds while Redis is away
+(`GuardedJournal`): a note that cannot be written costs only the narrower window, and a row
+whose database mark cannot be written either is sent again after its lease.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from redis.asyncio import Redis
+
+from bot.outages import Circuit
 
 
 class SentJournal(Protocol):
@@ -48,3 +52,20 @@ class RedisJournal:
             return set()
         found = await self.redis.mget([f"{self._key}{m}" for m in message_ids])
         return {m for m, value in zip(message_ids, found, strict=True) if value is not None}
+
+
+class GuardedJournal:
+    """A journal whose calls go through a circuit (a timeout each; while Redis is away they
+    fail at once instead of each waiting for it). Failures raise `bot.outages.Unavailable`."""
+
+    def __init__(self, journal: SentJournal, circuit: Circuit) -> None:
+        self.journal = journal
+        self.circuit = circuit
+
+    async def note_sent(self, message_id: int) -> None:
+        await self.circuit.call(lambda: self.journal.note_sent(message_id))
+
+    async def sent_among(self, message_ids: Sequence[int]) -> set[int]:
+        if not message_ids:
+            return set()
+        return await self.circuit.call(lambda: self.journal.sent_among(message_ids))

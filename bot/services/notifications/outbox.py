@@ -18,7 +18,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from bot.db.base import utcnow
 from bot.db.notifications_models import OutboxMessage
 from bot.services.notifications.kinds import Kind, Priority
 
@@ -54,13 +53,17 @@ class ClaimedMessage:
     priority: int
     attempts: int
     lease_until: datetime
+    created_at: datetime | None = None
+    """When the row was queued: a row failing only because a dependency is away gives up
+    after a day of trying, not after a number of tries (see `delivery.py`)."""
 
 
-async def enqueue(session: AsyncSession, messages: list[NewMessage]) -> int:
-    """Insert rows, silently skipping dedup keys already there; returns how many are new."""
+async def enqueue(session: AsyncSession, messages: list[NewMessage], now: datetime) -> int:
+    """Insert rows, silently skipping dedup keys already there; returns how many are new.
+
+    `now` (the one clock) stamps `created_at` and is when a row without `not_before` is due."""
     if not messages:
         return 0
-    now = utcnow()
     values = [
         {
             "user_id": m.user_id,
@@ -94,10 +97,9 @@ def _claimable(now: datetime) -> Any:
 
 
 async def claim(
-    session: AsyncSession, worker_id: str, *, limit: int, lease_seconds: float
+    session: AsyncSession, worker_id: str, *, now: datetime, limit: int, lease_seconds: float
 ) -> list[ClaimedMessage]:
-    """Take up to `limit` due rows, urgent first, and commit the lease at once."""
-    now = utcnow()
+    """Take up to `limit` rows due at `now`, urgent first, and commit the lease at once."""
     lease_until = now + timedelta(seconds=lease_seconds)
     due = (
         select(OutboxMessage.id)
@@ -129,6 +131,7 @@ async def claim(
             OutboxMessage.payload,
             OutboxMessage.priority,
             OutboxMessage.attempts,
+            OutboxMessage.created_at,
         )
         .execution_options(synchronize_session=False)
     )
@@ -145,6 +148,7 @@ async def claim(
             priority=r.priority,
             attempts=r.attempts,
             lease_until=lease_until,
+            created_at=r.created_at,
         )
         for r in rows
     ]
@@ -160,20 +164,29 @@ def _mine(message_id: int, worker_id: str) -> Any:
 
 
 async def finish(
-    session: AsyncSession, message_id: int, worker_id: str, status: str, outcome: str | None
+    session: AsyncSession,
+    message_id: int,
+    worker_id: str,
+    status: str,
+    outcome: str | None,
+    now: datetime,
 ) -> bool:
     """Final state (sent, skipped, failed); False if the lease was lost to another worker."""
     result = await session.execute(
         update(OutboxMessage)
         .where(_mine(message_id, worker_id))
-        .values(status=status, outcome=outcome, finished_at=utcnow(), lease_until=None)
+        .values(status=status, outcome=outcome, finished_at=now, lease_until=None)
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0))
 
 
 async def finish_many(
-    session: AsyncSession | AsyncConnection, message_ids: list[int], worker_id: str, status: str
+    session: AsyncSession | AsyncConnection,
+    message_ids: list[int],
+    worker_id: str,
+    status: str,
+    now: datetime,
 ) -> None:
     """`finish` for many rows at once (the outcome is the status itself)."""
     await session.execute(
@@ -183,7 +196,7 @@ async def finish_many(
             OutboxMessage.status == Status.CLAIMED,
             OutboxMessage.claimed_by == worker_id,
         )
-        .values(status=status, outcome=status, finished_at=utcnow(), lease_until=None)
+        .values(status=status, outcome=status, finished_at=now, lease_until=None)
         .execution_options(synchronize_session=False)
     )
 
@@ -217,7 +230,7 @@ async def release(
 
 
 async def skip_pending_for_subject(
-    session: AsyncSession, kind: Kind, subject: str, outcome: str
+    session: AsyncSession, kind: Kind, subject: str, outcome: str, now: datetime
 ) -> None:
     """A cancelled visit takes its not yet sent reminders with it."""
     await session.execute(
@@ -227,6 +240,6 @@ async def skip_pending_for_subject(
             OutboxMessage.subject == subject,
             OutboxMessage.status == Status.PENDING,
         )
-        .values(status=Status.SKIPPED, outcome=outcome, finished_at=utcnow())
+        .values(status=Status.SKIPPED, outcome=outcome, finished_at=now)
         .execution_options(synchronize_session=False)
     )

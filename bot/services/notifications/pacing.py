@@ -2,16 +2,23 @@
 chat, and a pause for everyone after a 429.
 
 With Redis all three live in one Lua script (one round trip per message, atomic across
-processes); without Redis the same rules hold inside one process only.
+processes); without Redis the same rules hold inside one process only. When Redis goes away
+under a running worker, `FallbackGate` keeps it sending at a local, lower rate until Redis
+answers again (the worker neither stops nor floods Telegram).
 """
 
 from __future__ import annotations
 
-import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from redis.asyncio import Redis
+
+from bot.clock import Clock
+from bot.outages import Circuit, Unavailable
+
+T = TypeVar("T")
 
 PER_CHAT_INTERVAL = 1.0
 """Telegram: about one message a second into one chat."""
@@ -41,18 +48,21 @@ def default_burst(rate: float) -> float:
 
 
 class MemoryGate:
-    """One process: the bucket reserves slots (tokens may go negative), so callers just sleep."""
+    """One process: the bucket reserves slots (tokens may go negative), so callers just sleep.
 
-    def __init__(self, rate: float, burst: float | None = None) -> None:
+    Time is the one clock's monotonic reading (a test's frozen clock moves it on)."""
+
+    def __init__(self, rate: float, burst: float | None = None, *, clock: Clock) -> None:
         self.rate = rate
         self.burst = burst if burst is not None else default_burst(rate)
+        self.clock = clock
         self._tokens = self.burst
-        self._updated = time.monotonic()
+        self._updated = clock.monotonic()
         self._chat_free_at: dict[int, float] = {}
         self._paused_until = 0.0
 
     async def acquire(self, chat_id: int) -> Permit:
-        now = time.monotonic()
+        now = self.clock.monotonic()
         if self._paused_until > now:
             return Permit(pause=self._paused_until - now)
         free_at = self._chat_free_at.get(chat_id, 0.0)
@@ -68,10 +78,10 @@ class MemoryGate:
         return Permit(send_after=wait)
 
     async def pause(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+        self._paused_until = max(self._paused_until, self.clock.monotonic() + seconds)
 
     async def paused_for(self) -> float:
-        return max(0.0, self._paused_until - time.monotonic())
+        return max(0.0, self._paused_until - self.clock.monotonic())
 
 
 _ACQUIRE = """
@@ -128,3 +138,37 @@ class RedisGate:
     async def paused_for(self) -> float:
         milliseconds = await self.redis.pttl(self._pause)
         return max(0.0, milliseconds / 1000)
+
+
+LOCAL_SHARE = 0.5
+"""Without the shared bucket a worker keeps to this share of the rate: two workers cut off
+from Redis together still stay within Telegram's limit (more would meet 429s, which pause)."""
+
+
+class FallbackGate:
+    """The shared (Redis) gate while it answers; a local one, at `LOCAL_SHARE` of the rate,
+    while it does not. Calls go through `circuit` (a timeout each, one outage line, then no
+    waiting on a dead Redis per message until it is probed again)."""
+
+    def __init__(self, shared: Gate, local: Gate, circuit: Circuit) -> None:
+        self.shared = shared
+        self.local = local
+        self.circuit = circuit
+
+    async def _try(self, call: Callable[[], Awaitable[T]]) -> T | None:
+        try:
+            return await self.circuit.call(call)
+        except Unavailable:
+            return None
+
+    async def acquire(self, chat_id: int) -> Permit:
+        permit = await self._try(lambda: self.shared.acquire(chat_id))
+        return permit if permit is not None else await self.local.acquire(chat_id)
+
+    async def pause(self, seconds: float) -> None:
+        await self.local.pause(seconds)  # this worker waits whatever Redis does
+        await self._try(lambda: self.shared.pause(seconds))
+
+    async def paused_for(self) -> float:
+        shared = await self._try(self.shared.paused_for)
+        return max(shared or 0.0, await self.local.paused_for())

@@ -15,11 +15,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend_client.errors import AccessDenied, BackendError, NotFound
+from backend_client.errors import (
+    AccessDenied,
+    BackendError,
+    BackendUnavailable,
+    NotFound,
+    RateLimited,
+)
 from backend_client.models import Appointment
 from backend_client.protocol import RecordsBackend
 from bot.crypto import requester_id_for
-from bot.db.base import utcnow
 from bot.db.engine import SessionMaker
 from bot.db.models import LinkedPerson, User
 from bot.keys import AppKeys
@@ -32,6 +37,8 @@ from bot.services.people import is_current
 
 logger = logging.getLogger(__name__)
 
+AWAY_AFTER = 3
+"""Cards in a row the backend was unavailable for: then it is away, not one card's trouble."""
 LATE_GRACE = timedelta(minutes=10)
 """A reminder whose time passed this recently still goes out (planning runs every few min)."""
 
@@ -87,9 +94,14 @@ async def _people_by_grant(session: AsyncSession, now: datetime) -> list[tuple[L
     return [(p, u) for p, u in rows.all() if is_current(p, now) and u.has_consent]
 
 
-async def plan_reminders(sessionmaker: SessionMaker, backend: RecordsBackend, keys: AppKeys) -> int:
-    """One pass over every managed card (every scope includes appointments)."""
-    now = utcnow()
+async def plan_reminders(
+    sessionmaker: SessionMaker, backend: RecordsBackend, keys: AppKeys, *, now: datetime
+) -> int:
+    """One pass over every managed card (every scope includes appointments), planned at `now`.
+
+    The backend being away (a few cards in a row unavailable) ends the pass: what was planned
+    is kept and the error raised, so the worker backs off and plans again (rows have unique
+    keys); asking once per card meanwhile would only wait out a timeout each."""
     async with sessionmaker() as session:
         links = await _people_by_grant(session, now)
         prefs_of: dict[int, Prefs] = {}
@@ -98,6 +110,8 @@ async def plan_reminders(sessionmaker: SessionMaker, backend: RecordsBackend, ke
                 prefs_of[user.id] = await load_prefs(session, user.id)
     planned: dict[int, list[NewMessage]] = defaultdict(list)
     failures = 0
+    away: BackendError | None = None
+    in_a_row = 0
     for person, user in links:
         prefs = prefs_of[user.id]
         if not prefs.reminders:
@@ -107,15 +121,25 @@ async def plan_reminders(sessionmaker: SessionMaker, backend: RecordsBackend, ke
             visits = await backend.list_appointments(person.grant_id, requester_id, upcoming=True)
         except (AccessDenied, NotFound):
             continue  # the link is gone; the people feature drops the row
+        except (BackendUnavailable, RateLimited) as error:
+            failures += 1
+            in_a_row += 1
+            if in_a_row >= AWAY_AFTER:
+                away = error
+                break
+            continue
         except BackendError:
             failures += 1
             continue
+        in_a_row = 0
         for visit in visits:
             planned[user.id].extend(reminder_messages(user.id, person.id, visit, prefs, now))
     created = 0
     async with sessionmaker() as session:
         for messages in planned.values():
-            created += await enqueue(session, messages)
+            created += await enqueue(session, messages, now)
         await session.commit()
+    if away is not None:
+        raise away  # the worker's outage line says it; no line per retry here
     log_event(logger, "notify.planned", links=len(links), reminders=created, failures=failures)
     return created

@@ -12,12 +12,17 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend_client.errors import AccessDenied, BackendError, NotFound
+from backend_client.errors import (
+    AccessDenied,
+    BackendError,
+    BackendUnavailable,
+    NotFound,
+    RateLimited,
+)
 from backend_client.models import Appointment, AppointmentStatus, Requester, Scope
 from backend_client.protocol import RecordsBackend
 from bot.crypto import FieldCipher, requester_id_for
 from bot.db.appointments_models import WatchHit
-from bot.db.base import utcnow
 from bot.db.models import LinkedPerson, User
 from bot.keys import AppKeys
 from bot.services.linking import PURPOSE_LABEL
@@ -85,9 +90,9 @@ def _answers_a_request(message: ClaimedMessage) -> bool:
 
 
 async def prepare(
-    session: AsyncSession, ctx: SendContext, message: ClaimedMessage, now: datetime | None = None
+    session: AsyncSession, ctx: SendContext, message: ClaimedMessage, now: datetime
 ) -> Decision:
-    now = now or utcnow()
+    """Send, skip or defer `message` at `now` (the one clock's reading, taken by the caller)."""
     user = await session.get(User, message.user_id)
     if user is None or not user.has_consent:
         return Skip("no_consent")
@@ -101,9 +106,12 @@ async def prepare(
         return Skip("offset_removed")
     if not _is_urgent(message) and prefs.quiet.contains(now):
         return Defer(prefs.quiet.end_after(now), QUIET_HOURS)
-    renderer = Renderer(ctx.catalog, user.language or ctx.default_locale)
+    renderer = Renderer(ctx.catalog, user.language or ctx.default_locale, now)
     try:
         view = await _render(session, ctx, renderer, user, message, kind, now)
+    except (BackendUnavailable, RateLimited):
+        # The backend is away, not this message's fault: it waits, however long that takes.
+        return Defer(None, "backend", failed=True, outage=True)
     except BackendError:
         return Defer(None, "backend", failed=True)
     if isinstance(view, Skip):

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend_client.models import Scope
 from bot.crypto import FieldCipher
-from bot.db.base import utcnow
 from bot.db.models import LinkedPerson
 from bot.services.linking import patient_ref_hash
 from bot.services.people import is_current
@@ -27,10 +26,10 @@ async def recipients_for(
     cipher: FieldCipher,
     patient_id: str,
     needed: Scope,
-    now: datetime | None = None,
+    now: datetime,
 ) -> list[Recipient]:
-    """The owner (their SELF link) and relatives; results only to those with RECORDS."""
-    now = now or utcnow()
+    """The owner (their SELF link) and relatives whose link is current at `now`; results only
+    to those with RECORDS."""
     rows = await session.scalars(
         select(LinkedPerson)
         .where(LinkedPerson.patient_ref_hash == patient_ref_hash(cipher, patient_id))

@@ -5,16 +5,22 @@ sent again if the worker dies before the mark is durable. So they go out as one 
 group on a connection in autocommit mode (one round trip, no BEGIN/COMMIT/checkout), and
 whatever arrives while it runs goes in the next one. Other outcomes (release for later,
 give up, blocked) are rarer and use an ordinary transaction.
+
+Every group has a time limit (`write_timeout`): a database that stops answering fails the
+group's writers (their rows come back after the lease) instead of holding every later write
+behind a call that never returns.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from bot.clock import Clock
 from bot.db.engine import SessionMaker
 from bot.services.notifications.outbox import Status, finish_many
 
@@ -22,9 +28,18 @@ Write = Callable[[AsyncSession], Awaitable[object]]
 
 
 class GroupCommitter:
-    def __init__(self, sessionmaker: SessionMaker, worker_id: str) -> None:
+    def __init__(
+        self,
+        sessionmaker: SessionMaker,
+        worker_id: str,
+        clock: Clock,
+        *,
+        write_timeout: float = 10.0,
+    ) -> None:
         self.sessionmaker = sessionmaker
         self.worker_id = worker_id
+        self.clock = clock
+        self.write_timeout = write_timeout
         bind: Any = sessionmaker.kw.get("bind")
         self._engine: AsyncEngine | None = bind if isinstance(bind, AsyncEngine) else None
         self._queue: list[tuple[Write | int, asyncio.Future[None]]] = []
@@ -59,13 +74,15 @@ class GroupCommitter:
             while self._queue:
                 batch, self._queue = self._queue, []
                 try:
-                    connection = await self._write_batch(batch, connection)
+                    connection = await asyncio.wait_for(
+                        self._write_batch(batch, connection), self.write_timeout
+                    )
                 except Exception as error:  # noqa: BLE001 - handed to every waiting caller
-                    await _close(connection)
-                    connection = None
                     for _, future in batch:
                         if not future.done():
                             future.set_exception(error)
+                    await _close(connection)
+                    connection = None
                     continue
                 for _, future in batch:
                     if not future.done():
@@ -87,18 +104,25 @@ class GroupCommitter:
             if connection is None:
                 connection = await self._engine.connect()
                 await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await finish_many(connection, sent, self.worker_id, Status.SENT)
+            await finish_many(connection, sent, self.worker_id, Status.SENT, self.clock())
             sent = []
         if sent or writes:
             async with self.sessionmaker() as session:
                 if sent:
-                    await finish_many(session, sent, self.worker_id, Status.SENT)
+                    await finish_many(session, sent, self.worker_id, Status.SENT, self.clock())
                 for write in writes:
                     await write(session)
                 await session.commit()
         return connection
 
 
+CLOSE_TIMEOUT = 2.0
+
+
 async def _close(connection: AsyncConnection | None) -> None:
-    if connection is not None:
-        await connection.close()
+    """Give the connection back; one broken by an outage may fail or hang on the way, and
+    that must not keep the writers waiting (the pool replaces it)."""
+    if connection is None:
+        return
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(connection.close(), CLOSE_TIMEOUT)

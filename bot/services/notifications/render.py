@@ -15,7 +15,6 @@ from typing import Protocol
 from babel.dates import format_datetime
 
 from backend_client.models import Section
-from bot.db.base import utcnow
 from bot.services.notifications.quiet_hours import MOSCOW
 
 
@@ -52,18 +51,19 @@ class NotificationView:
 
 
 class Renderer:
-    """Texts for one locale."""
+    """Texts for one locale, written at `now` (a date of this year is shown without it)."""
 
-    def __init__(self, catalog: Catalog, locale: str) -> None:
+    def __init__(self, catalog: Catalog, locale: str, now: datetime) -> None:
         self._catalog = catalog
         self.locale = locale
+        self.now = now
 
     def _(self, message: str) -> str:
         return self._catalog.gettext(message, locale=self.locale)
 
     def when(self, moment: datetime) -> str:
         """ "24 November, 10:20"; with the year when it is not this (Moscow) year."""
-        this_year = utcnow().astimezone(MOSCOW).year == moment.astimezone(MOSCOW).year
+        this_year = self.now.astimezone(MOSCOW).year == moment.astimezone(MOSCOW).year
         pattern = "d MMMM, HH:mm" if this_year else "d MMMM y, HH:mm"
         return format_datetime(moment, pattern, tzinfo=MOSCOW, locale=self.locale)
 

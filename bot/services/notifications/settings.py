@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.base import utcnow
 from bot.db.notifications_models import NotificationPrefs, OutboxMessage
 from bot.services.notifications.kinds import SWITCH_OF, Kind, Switch
 from bot.services.notifications.outbox import Status
@@ -57,7 +57,7 @@ async def load_prefs(session: AsyncSession, user_id: int) -> Prefs:
     return to_prefs(await session.get(NotificationPrefs, user_id))
 
 
-async def _row(session: AsyncSession, user_id: int) -> NotificationPrefs:
+async def _row(session: AsyncSession, user_id: int, now: datetime) -> NotificationPrefs:
     row = await session.get(NotificationPrefs, user_id)
     if row is None:
         row = NotificationPrefs(
@@ -72,21 +72,22 @@ async def _row(session: AsyncSession, user_id: int) -> NotificationPrefs:
             reminder_offsets=",".join(str(v) for v in DEFAULT_OFFSETS),
         )
         session.add(row)
-    row.updated_at = utcnow()
+    row.updated_at = now
     return row
 
 
-async def toggle_switch(session: AsyncSession, user_id: int, switch: Switch) -> Prefs:
-    row = await _row(session, user_id)
+async def toggle_switch(
+    session: AsyncSession, user_id: int, switch: Switch, *, now: datetime
+) -> Prefs:
+    row = await _row(session, user_id, now)
     setattr(row, switch.value, not getattr(row, switch.value))
     await session.flush()
     return to_prefs(row)
 
 
-async def release_held_back(session: AsyncSession, user_id: int) -> None:
-    """Quiet hours changed: what they held back is due now (the send-time check holds it
+async def release_held_back(session: AsyncSession, user_id: int, now: datetime) -> None:
+    """Quiet hours changed: what they held back is due `now` (the send-time check holds it
     again if the new hours still cover this moment)."""
-    now = utcnow()
     await session.execute(
         update(OutboxMessage)
         .where(
@@ -100,10 +101,10 @@ async def release_held_back(session: AsyncSession, user_id: int) -> None:
     )
 
 
-async def toggle_quiet(session: AsyncSession, user_id: int) -> Prefs:
-    row = await _row(session, user_id)
+async def toggle_quiet(session: AsyncSession, user_id: int, *, now: datetime) -> Prefs:
+    row = await _row(session, user_id, now)
     row.quiet_enabled = not row.quiet_enabled
-    await release_held_back(session, user_id)
+    await release_held_back(session, user_id, now)
     await session.flush()
     return to_prefs(row)
 
@@ -113,27 +114,29 @@ class EmptyQuietHours(ValueError):
 
 
 async def set_quiet_bound(
-    session: AsyncSession, user_id: int, *, start: bool, minute: int
+    session: AsyncSession, user_id: int, *, start: bool, minute: int, now: datetime
 ) -> Prefs:
     if minute not in QUIET_CHOICES:
         raise ValueError("minute")
-    row = await _row(session, user_id)
+    row = await _row(session, user_id, now)
     if minute == (row.quiet_end if start else row.quiet_start):
         raise EmptyQuietHours
     if start:
         row.quiet_start = minute
     else:
         row.quiet_end = minute
-    await release_held_back(session, user_id)
+    await release_held_back(session, user_id, now)
     await session.flush()
     return to_prefs(row)
 
 
-async def toggle_offset(session: AsyncSession, user_id: int, minutes: int) -> Prefs:
+async def toggle_offset(
+    session: AsyncSession, user_id: int, minutes: int, *, now: datetime
+) -> Prefs:
     """Add or remove one reminder offset (at most `MAX_OFFSETS`; none means no reminders)."""
     if minutes not in OFFSET_CHOICES:
         raise ValueError("minutes")
-    row = await _row(session, user_id)
+    row = await _row(session, user_id, now)
     current = set(parse_offsets(row.reminder_offsets))
     if minutes in current:
         current.discard(minutes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.clock import Clock
 from bot.db.appointments_models import SlotWatch, WatchHit
 from bot.db.engine import SessionMaker
 from bot.services.notifications.kinds import Kind, Priority
@@ -29,8 +30,9 @@ def slot_found_message(
 class OutboxSlotHitNotifier:
     """Queues the message; the delivery loop renders it (with the hit's time) when it sends."""
 
-    def __init__(self, sessionmaker: SessionMaker) -> None:
+    def __init__(self, sessionmaker: SessionMaker, clock: Clock) -> None:
         self.sessionmaker = sessionmaker
+        self.clock = clock
 
     async def slot_found(self, user_id: int, hit_id: int) -> None:
         async with self.sessionmaker() as session:
@@ -47,5 +49,5 @@ class OutboxSlotHitNotifier:
             message = slot_found_message(
                 user_id, person_id, hit_id, booked=appointment_id is not None
             )
-            await enqueue(session, [message])
+            await enqueue(session, [message], self.clock())
             await session.commit()

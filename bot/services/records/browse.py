@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,8 +23,8 @@ from backend_client.models import (
     Section,
 )
 from backend_client.protocol import RecordsBackend
+from bot.clock import Clock
 from bot.crypto import FieldCipher
-from bot.db.base import utcnow
 from bot.db.models import LinkedPerson, User
 from bot.services import people
 from bot.services.linking import patient_ref_hash
@@ -55,8 +55,8 @@ class ListPage:
         return max(1, -(-self.entries.total // PAGE_SIZE))
 
 
-def moscow_today() -> date:
-    return utcnow().astimezone(MOSCOW).date()
+def moscow_today(now: datetime) -> date:
+    return now.astimezone(MOSCOW).date()
 
 
 class RecordDesk:
@@ -70,9 +70,11 @@ class RecordDesk:
         user: User,
         requester: Requester,
         timeout: float,
+        clock: Clock,
     ) -> None:
         self._session, self._backend, self._cipher = session, backend, cipher
         self._user, self._requester, self._timeout = user, requester, timeout
+        self._clock = clock
 
     async def _call(self, call: Awaitable[_T]) -> _T:
         # A slow backend gets an honest "temporarily unavailable" rather than a spinning button.
@@ -92,6 +94,7 @@ class RecordDesk:
                 Scope.RECORDS,
                 self._requester,
                 action=action,
+                now=self._clock(),
             )
         )
 
@@ -99,7 +102,13 @@ class RecordDesk:
         self, row: LinkedPerson, action: ViewAction, section: str | None, entry: str | None = None
     ) -> None:
         await record_view(
-            self._session, self._user.id, row.patient_ref_hash, action, section, entry
+            self._session,
+            self._user.id,
+            row.patient_ref_hash,
+            self._clock(),
+            action,
+            section,
+            entry,
         )
 
     async def page(
@@ -112,7 +121,7 @@ class RecordDesk:
     ) -> ListPage:
         """Page `page` (0-based) of the section; `known` cursors save re-walking from the top."""
         row = await self.card(person_id, "records.list")
-        start = since(period, moscow_today())
+        start = since(period, moscow_today(self._clock()))
         cursors: list[str | None] = list(known or [None])[: page + 1]
         if not cursors or cursors[0] is not None:
             cursors = [None]
@@ -174,7 +183,7 @@ class RecordDesk:
     ) -> tuple[LinkedPerson, list[Document]]:
         """Every document of the period, section by section, newest first; at most 200."""
         row = await self.card(person_id, "records.export")
-        start = since(period, moscow_today())
+        start = since(period, moscow_today(self._clock()))
         docs: list[Document] = []
         for section in SECTIONS:
             cursor: str | None = None
@@ -203,7 +212,7 @@ class RecordDesk:
 
     async def journal(self) -> tuple[list[JournalLine], list[AccessLogEntry]]:
         """The owner's own card: the bot's journal and the backend's access log."""
-        own = await people.own_card(self._session, self._user)
+        own = await people.own_card(self._session, self._user, self._clock())
         if own is None:
             raise people.AccessRefused(people.AccessRefused.NO_OWN_CARD)
         await self.card(own.id, "records.journal")

@@ -9,7 +9,6 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.base import utcnow
 from bot.db.records_models import RecordView
 
 JOURNAL_LIMIT = 30
@@ -36,6 +35,7 @@ async def record_view(
     session: AsyncSession,
     viewer_id: int,
     card_hash: str,
+    now: datetime,
     action: ViewAction,
     section: str | None = None,
     entry_id: str | None = None,
@@ -47,7 +47,7 @@ async def record_view(
             action=action.value,
             section=section,
             entry_id=entry_id,
-            viewed_at=utcnow(),
+            viewed_at=now,
         )
     )
     await session.flush()

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from aiogram import Dispatcher
 
-from backend_client.sandbox import ManualClock, SandboxBackend
+from backend_client.sandbox import SandboxBackend
+from bot.clock import FrozenClock
 from bot.db.engine import SessionMaker
 from bot.factory import create_dispatcher
 from bot.keys import AppKeys
@@ -23,6 +24,6 @@ def dispatcher(
     backend: SandboxBackend,
     sessionmaker: SessionMaker,
     keys: AppKeys,
-    clock: ManualClock,
+    clock: FrozenClock,
 ) -> Dispatcher:
     return create_dispatcher(settings, backend, sessionmaker, keys, clock=clock)

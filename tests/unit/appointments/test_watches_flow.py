@@ -11,7 +11,8 @@ from aiogram import Bot, Dispatcher
 from sqlalchemy import select
 
 from backend_client.models import AppointmentStatus, Slot
-from backend_client.sandbox import ManualClock, SandboxBackend
+from backend_client.sandbox import SandboxBackend
+from bot.clock import FrozenClock
 from bot.db.appointments_models import SlotWatch, WatchHit
 from bot.db.engine import SessionMaker
 from bot.db.models import User
@@ -22,6 +23,7 @@ from bot.services.appointments.clock import msk_date
 from bot.services.appointments.watches import WatchSpec, run_watch_round
 from handlers.watch_notify import BotSlotHitNotifier
 from tests.recording_bot import RecordingSession
+from tests.sandbox_fixtures import TEST_NOW, frozen_clock
 from tests.unit.appointments.support import (
     BOOK,
     WATCHES,
@@ -61,7 +63,9 @@ def notifier(
     backend: SandboxBackend,
     keys: AppKeys,
 ) -> BotSlotHitNotifier:
-    return BotSlotHitNotifier(bot_and_session[0], sessionmaker, backend, keys, create_i18n("ru"))
+    return BotSlotHitNotifier(
+        bot_and_session[0], sessionmaker, backend, keys, create_i18n("ru"), frozen_clock()
+    )
 
 
 async def round_(
@@ -69,14 +73,14 @@ async def round_(
     backend: Any,
     keys: AppKeys,
     tell: BotSlotHitNotifier,
-    clock: ManualClock,
+    clock: FrozenClock,
     *,
     poll: bool = False,
 ) -> watches.RoundStats:
     return await run_watch_round(sessionmaker, backend, keys, tell, poll=poll, clock=clock)
 
 
-async def freed(backend: SandboxBackend, doctor_id: str, slot_id: str, clock: ManualClock) -> Slot:
+async def freed(backend: SandboxBackend, doctor_id: str, slot_id: str, clock: FrozenClock) -> Slot:
     """Free an outsider's slot at the sandbox and return it as the feed reports it."""
     await backend.free_slot(slot_id)
     today = msk_date(clock())
@@ -91,7 +95,7 @@ async def test_a_watch_set_up_in_the_bot_fires_on_a_freed_slot_and_books_with_on
     backend: SandboxBackend,
     sessionmaker: SessionMaker,
     keys: AppKeys,
-    clock: ManualClock,
+    clock: FrozenClock,
     dispatcher: Dispatcher,
     bot_and_session: tuple[Bot, RecordingSession],
 ) -> None:
@@ -139,7 +143,7 @@ async def test_auto_booking_skips_slots_within_the_minimum_notice(
     backend: SandboxBackend,
     sessionmaker: SessionMaker,
     keys: AppKeys,
-    clock: ManualClock,
+    clock: FrozenClock,
     bot_and_session: tuple[Bot, RecordingSession],
 ) -> None:
     oleg = await persona(backend, "single")
@@ -178,6 +182,7 @@ async def test_auto_booking_skips_slots_within_the_minimum_notice(
                 auto_book=True,
                 min_notice_minutes=120,
             ),
+            TEST_NOW,
         )
         await db.commit()
     before = {v.appointment_id for v in await backend.appointments_of(oleg.policy)}
@@ -199,7 +204,7 @@ async def test_many_watchers_of_one_doctor_cost_one_query(
     backend: SandboxBackend,
     sessionmaker: SessionMaker,
     keys: AppKeys,
-    clock: ManualClock,
+    clock: FrozenClock,
     bot_and_session: tuple[Bot, RecordingSession],
 ) -> None:
     oleg = await persona(backend, "single")
@@ -227,6 +232,7 @@ async def test_many_watchers_of_one_doctor_cost_one_query(
                         auto_book=False,
                         min_notice_minutes=0,
                         active=True,
+                        created_at=clock(),
                     )
                 )
         await db.commit()
@@ -240,7 +246,7 @@ async def test_watch_list_stop_and_limit(
     chat_for,
     backend: SandboxBackend,
     sessionmaker: SessionMaker,
-    clock: ManualClock,
+    clock: FrozenClock,
 ) -> None:
     oleg = await persona(backend, "single")
     me: Chat = await chat_for(6104, "Олег")
@@ -251,11 +257,11 @@ async def test_watch_list_stop_and_limit(
         user = (await db.scalars(select(User).where(User.telegram_id == 6104))).one()
         for _ in range(watches.MAX_ACTIVE_WATCHES):
             await watches.create_watch(
-                db, user, WatchSpec(row.id, "therapist", today, today + timedelta(days=6))
+                db, user, WatchSpec(row.id, "therapist", today, today + timedelta(days=6)), TEST_NOW
             )
         with pytest.raises(watches.WatchLimitReached):
             await watches.create_watch(
-                db, user, WatchSpec(row.id, "therapist", today, today + timedelta(days=6))
+                db, user, WatchSpec(row.id, "therapist", today, today + timedelta(days=6)), TEST_NOW
             )
         await db.commit()
     await me.text(WATCHES)
@@ -288,7 +294,7 @@ async def test_after_a_hit_only_new_slots_are_told_not_every_free_one(
     backend: SandboxBackend,
     sessionmaker: SessionMaker,
     keys: AppKeys,
-    clock: ManualClock,
+    clock: FrozenClock,
     bot_and_session: tuple[Bot, RecordingSession],
 ) -> None:
     oleg = await persona(backend, "single")
@@ -303,7 +309,7 @@ async def test_after_a_hit_only_new_slots_are_told_not_every_free_one(
     async with sessionmaker() as db:
         user = (await db.scalars(select(User).where(User.telegram_id == 6105))).one()
         spec = WatchSpec(row.id, "therapist", today, today + timedelta(days=13), doctor_id)
-        await watches.create_watch(db, user, spec)
+        await watches.create_watch(db, user, spec, TEST_NOW)
         await db.commit()
     engine = watches.WatchEngine(
         sessionmaker,

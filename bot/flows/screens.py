@@ -1,0 +1,56 @@
+"""What a flow answers: neutral screens that every messenger can render.
+
+A button carries an opaque id (the flow's own encoding, at most 64 bytes so that Telegram's
+callback data and MAX's payload both hold it); the renderer never interprets it. Flags say what
+a channel must do or, where it cannot, what it does instead (MAX has no protect_content).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+MAX_ACTION_BYTES = 64  # Telegram's callback_data limit; MAX's payload is larger
+
+
+class Placement(StrEnum):
+    NEW = "new"  # a new message
+    EDIT = "edit"  # replace the message whose button was pressed
+    POPUP = "popup"  # a short notice on the pressed button (Telegram: answerCallbackQuery)
+    ALERT = "alert"  # the same, shown as a dialog the user closes
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    text: str
+    action: str
+
+    def __post_init__(self) -> None:
+        if len(self.action.encode()) > MAX_ACTION_BYTES:
+            raise ValueError(f"button action longer than {MAX_ACTION_BYTES} bytes")
+
+
+@dataclass(frozen=True, slots=True)
+class FileOut:
+    name: str
+    data: bytes
+    mime: str
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    text: str
+    rows: tuple[tuple[Button, ...], ...] = ()
+    placement: Placement = Placement.NEW
+    protect: bool = False  # medical content: not forwardable or saveable where the channel can
+    file: FileOut | None = None
+    remove_reply_keyboard: bool = False
+
+    @property
+    def buttons(self) -> list[Button]:
+        return [button for row in self.rows for button in row]
+
+
+def column(*buttons: Button) -> tuple[tuple[Button, ...], ...]:
+    """One button per row: the shape of most of the bot's menus."""
+    return tuple((button,) for button in buttons)
