@@ -1,4 +1,4 @@
-""""My data" (/privacy): what the bot keeps, and the way to who has access, who viewed the
+""" "My data" (/privacy): what the bot keeps, and the way to who has access, who viewed the
 card, withdrawing consent and deleting one's data. The first feature moved to a neutral flow;
 the Telegram renderer is `handlers.privacy` through `handlers.render`."""
 
