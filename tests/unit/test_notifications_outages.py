@@ -29,6 +29,7 @@ from backend_client.errors import BackendUnavailable, InvalidRequest
 from bot.app import App
 from bot.clock import FrozenClock
 from bot.db.engine import SessionMaker, create_engine
+from bot.notify_worker import Job, run_notification_jobs
 from bot.outages import (
     BACKEND,
     DATABASE,
@@ -45,10 +46,13 @@ from bot.runtime import _backend_answers
 from bot.services.notifications.decisions import Decision, Defer
 from bot.services.notifications.delivery import MAX_ATTEMPTS, DeliveryLoop, Outcome, SendResult
 from bot.services.notifications.journal import GuardedJournal
+from bot.services.notifications.kinds import Kind
 from bot.services.notifications.outbox import ClaimedMessage, Status
 from bot.services.notifications.pacing import FallbackGate, MemoryGate, Permit
 from bot.services.notifications.recorder import GroupCommitter
 from bot.services.notifications.render import NotificationView
+from bot.settings import NotificationSettings
+from tests.unit.notify_support import World, world
 from tests.unit.test_notifications_delivery import (
     FakeTelegram,
     NotedJournal,
@@ -58,6 +62,9 @@ from tests.unit.test_notifications_delivery import (
     to_user_chat,
     users,
 )
+from tests.unit.test_notifications_intake import family, mothers_visit
+
+__all__ = ["world"]
 
 QUICK = 0.01
 """Seconds between tries in these tests (the product waits 0.5 s and more, up to a cap)."""
@@ -271,6 +278,49 @@ async def test_the_send_loop_outlives_the_database_going_away(
     assert not [r for r in caplog.records if r.exc_info]  # no traceback, however many tries
 
 
+async def test_a_row_whose_check_met_the_outage_goes_when_the_database_answers(
+    sessionmaker: SessionMaker, clock: FrozenClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Claimed just before the database went away, its send-time check failed: nothing was
+    sent, so the row goes as soon as the database answers, not only when its lease ends (the
+    clock stands still here: a lease never ends by itself)."""
+    caplog.set_level(logging.INFO)
+    (user,) = await users(sessionmaker, clock, 1)
+    await put(sessionmaker, clock, [news(user, 1)])
+    database = FlakyDatabase(sessionmaker, DATABASE_ERRORS["operational"])
+    checks = 0
+
+    async def database_goes_during_the_first_check(
+        session: AsyncSession, message: ClaimedMessage
+    ) -> Decision:
+        nonlocal checks
+        checks += 1
+        if checks == 1:
+            database.down = True
+            raise DATABASE_ERRORS["operational"]()
+        return await to_user_chat(session, message)
+
+    telegram = FakeTelegram()
+    worker = a_loop(database, clock, telegram, prepare=database_goes_during_the_first_check)
+    stop, task = await running(worker)
+
+    async def refused_a_few() -> bool:
+        return database.refused >= 3
+
+    await until(refused_a_few)
+    (row,) = await rows(sessionmaker)
+    assert row.status == Status.CLAIMED and not telegram.delivered
+    database.down = False
+    await until(all_sent(sessionmaker))
+    await stopped(stop, task)
+
+    (row,) = await rows(sessionmaker)
+    assert checks == 2 and telegram.delivered == [9000]
+    assert row.attempts == 0  # an outage uses up nothing
+    assert [line["kind"] for line in lines(caplog, "worker.outage")] == [DATABASE]
+    assert [line["kind"] for line in lines(caplog, "worker.recovered")] == [DATABASE]
+
+
 async def test_a_row_claimed_before_the_outage_comes_back_after_its_lease(
     sessionmaker: SessionMaker, clock: FrozenClock, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -343,9 +393,11 @@ async def test_redis_away_means_local_pacing_and_one_line_not_a_stop(
 
     await until(back)
     await put(sessionmaker, clock, [news(ids[4], 1)])
+    last = (await rows(sessionmaker))[-1].id
 
     async def noted_again() -> bool:
-        return bool(journal.noted)  # the sent journal is written again once Redis is back
+        # The sent journal is written again once Redis is back: the row queued after it is.
+        return last in journal.noted
 
     await until(noted_again)
     await stopped(stop, task)
@@ -457,6 +509,92 @@ async def test_a_periodic_job_backs_off_through_an_outage_and_says_so_twice(
     ]
     (recovered,) = lines(caplog, "worker.recovered")
     assert (recovered["job"], recovered["kind"], recovered["failures"]) == ("feed", BACKEND, 3)
+
+
+class FlakyBackend:
+    """The records backend, away while `down` (every call refused as the client says it)."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.down = False
+        self.refused = 0
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.real, name)
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            if self.down:
+                self.refused += 1
+                raise BackendUnavailable("connection refused")
+            return await method(*args, **kwargs)
+
+        return call
+
+
+@pytest.mark.parametrize("away", [DATABASE, BACKEND])
+async def test_the_feed_and_reminder_jobs_outlive_an_outage_and_catch_up(
+    world: World, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, away: str
+) -> None:
+    """The worker's own feed and reminder jobs (`run_notification_jobs`), with the database or
+    the backend away for a number of rounds: neither job exits, each says so once when the
+    outage starts and once when it ends, and what happened meanwhile is in the outbox after."""
+    caplog.set_level(logging.INFO)
+    monkeypatch.setattr("bot.outages.Backoff", lambda **_: quick_backoff())
+    monkeypatch.setattr("bot.notify_worker.Backoff", lambda **_: quick_backoff())
+    people = await family(world)
+    visit = await mothers_visit(world, people)
+    database = FlakyDatabase(world.sessionmaker, DATABASE_ERRORS["operational"])
+    backend = FlakyBackend(world.backend)
+    app = cast(
+        App,
+        SimpleNamespace(
+            settings=SimpleNamespace(
+                notifications=NotificationSettings(
+                    feed_poll_seconds=QUICK, reminder_poll_seconds=QUICK
+                )
+            ),
+            sessionmaker=database,
+            backend=backend,
+            keys=world.keys,
+            clock=world.clock,
+        ),
+    )
+    dependency = database if away == DATABASE else backend
+    dependency.down = True
+    await world.backend.publish_result(policy=await world.policy("mother"))  # while away
+    stop = asyncio.Event()
+    jobs = asyncio.create_task(run_notification_jobs(app, stop, {Job.FEED, Job.REMINDERS}))
+
+    async def both_jobs_failed_a_few_rounds() -> bool:
+        outages = {line["job"] for line in lines(caplog, "worker.outage")}
+        return dependency.refused >= 10 and outages == {Job.FEED, Job.REMINDERS}
+
+    await until(both_jobs_failed_a_few_rounds)
+    assert not jobs.done()  # still trying
+    assert not await world.outbox()
+    dependency.down = False
+
+    async def caught_up() -> bool:
+        rows = await world.outbox()
+        results = [r for r in rows if r.kind == Kind.RESULT_READY]
+        visit_reminders = [r for r in rows if r.subject == visit.appointment_id]
+        return len(results) == 2 and len(visit_reminders) == 6  # 2 recipients; 3 x (24 h, 2 h)
+
+    await until(caught_up)
+    stop.set()
+    await asyncio.wait_for(jobs, 10)  # and they stop when asked
+
+    assert sorted((x["job"], x["kind"]) for x in lines(caplog, "worker.outage")) == [
+        (Job.FEED, away),
+        (Job.REMINDERS, away),
+    ]
+    recovered = lines(caplog, "worker.recovered")
+    assert sorted((x["job"], x["kind"]) for x in recovered) == [
+        (Job.FEED, away),
+        (Job.REMINDERS, away),
+    ]
+    assert all(x["failures"] >= 2 for x in recovered)
+    assert not [r for r in caplog.records if r.exc_info]  # no traceback, however many tries
 
 
 async def test_a_round_that_hangs_is_cut_by_its_timeout_and_retried(

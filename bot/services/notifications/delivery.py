@@ -45,6 +45,7 @@ from bot.outages import (
     Backoff,
     OutageLog,
     note_failure,
+    outage_kind,
     rest,
 )
 from bot.services.notifications.decisions import Decision, Defer, Send, Skip
@@ -148,6 +149,9 @@ class DeliveryLoop:
         self._new_backoff = backoff
         self._backoffs: dict[str, Backoff] = {}
         self._held_until = 0.0  # monotonic: no claims before (something is away, or a 429)
+        self._unprepared: list[ClaimedMessage] = []
+        """Rows still leased to this worker whose send-time check met an outage (nothing was
+        sent): they go again as soon as the database answers, not only after their lease."""
 
     # --- claiming ----------------------------------------------------------------------------
 
@@ -193,12 +197,22 @@ class DeliveryLoop:
             self._hold(paused)
             return []
         try:
-            batch = await asyncio.wait_for(self._claim(limit), self.claim_timeout)
+            fresh = max(1, limit - len(self._unprepared))
+            batch = await asyncio.wait_for(self._claim(fresh), self.claim_timeout)
         except Exception as error:  # noqa: BLE001 - the loop outlives the database's outage
             self._failed(error, default=DATABASE)
             return []
         self._answered(DATABASE)
-        return batch
+        claimed = {m.id for m in batch}
+        return [m for m in self._take_unprepared() if m.id not in claimed] + batch
+
+    def _take_unprepared(self) -> list[ClaimedMessage]:
+        """The rows to try again now, those whose lease still holds long enough (a row past
+        it may be another worker's by now, or come back in a claim of our own)."""
+        now = self.clock()
+        again = [m for m in self._unprepared if m.lease_until - LEASE_MARGIN > now]
+        self._unprepared = []
+        return again
 
     # --- outages -----------------------------------------------------------------------------
 
@@ -283,9 +297,14 @@ class DeliveryLoop:
     # --- one row -----------------------------------------------------------------------------
 
     async def deliver(self, message: ClaimedMessage) -> None:
-        async with self.sessionmaker() as session:
-            decision = await self.prepare(session, message)
-            await session.rollback()  # read-only: nothing is held while sending
+        try:
+            async with self.sessionmaker() as session:
+                decision = await self.prepare(session, message)
+                await session.rollback()  # read-only: nothing is held while sending
+        except Exception as error:
+            if outage_kind(error) is not None:
+                self._unprepared.append(message)  # nothing sent: again once the database answers
+            raise
         if isinstance(decision, Skip):
             await self._finish(message, Status.SKIPPED, decision.reason)
             self.stats.skipped += 1
