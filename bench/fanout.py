@@ -36,7 +36,6 @@ import secrets
 import signal
 import sys
 import tempfile
-import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +65,9 @@ TOKEN = "4242:BENCH_TOKEN_abcdefghijklmnopqrstuvwxyz"
 FIRST_CHAT = 700_000
 LEASE_SECONDS = 5.0
 _MARK = re.compile(r"#(\d+)$")
+CLOCK = SystemClock()
+"""A benchmark runs in real time: the workers, the emulator's stamps and the deadlines all read
+this one clock (its monotonic reading is comparable across processes on one machine)."""
 
 
 # --- the worker process -----------------------------------------------------------------------
@@ -96,7 +98,7 @@ async def run_worker(args: argparse.Namespace) -> None:
     gate: Gate = (
         RedisGate(redis, args.prefix, args.rate)
         if redis is not None
-        else MemoryGate(args.rate / args.workers, clock=SystemClock())
+        else MemoryGate(args.rate / args.workers, clock=CLOCK)
     )
     journal: SentJournal = (
         RedisJournal(redis, args.prefix, LEASE_SECONDS * 10) if redis is not None else NoJournal()
@@ -111,18 +113,18 @@ async def run_worker(args: argparse.Namespace) -> None:
     latencies: list[float] = []
 
     async def timed_send(chat_id: int, view: NotificationView) -> Any:
-        started = time.monotonic()
+        started = CLOCK.monotonic()
         try:
             return await sender(chat_id, view)
         finally:
-            latencies.append(time.monotonic() - started)
+            latencies.append(CLOCK.monotonic() - started)
 
     loop = TimedLoop(
         sessionmaker,
         BenchPrepare(chats),
         timed_send,
         gate,
-        clock=SystemClock(),  # a benchmark runs in real time
+        clock=CLOCK,
         worker_id=f"bench-{os.getpid()}",
         concurrency=args.concurrency,
         lease_seconds=LEASE_SECONDS,
@@ -160,15 +162,15 @@ class TimedLoop(DeliveryLoop):
 
         async def timed_note(message_id: int) -> None:
             await note(message_id)
-            self._noted[message_id] = time.monotonic()
+            self._noted[message_id] = CLOCK.monotonic()
 
         self.journal.note_sent = timed_note  # type: ignore[method-assign]
 
     async def _record(self, message: ClaimedMessage, result: SendResult) -> None:
-        answered = time.monotonic()
+        answered = CLOCK.monotonic()
         await super()._record(message, result)
         if result.outcome is Outcome.SENT:
-            marked = time.monotonic()
+            marked = CLOCK.monotonic()
             safe = self._noted.pop(message.id, marked) if self._journal_on else marked
             self.marks[message.id] = (answered, safe)
 
@@ -197,7 +199,7 @@ class TimedWorld(EmulatorWorld):
 
     def add_message(self, chat: Any, *, from_bot: bool, **fields: Any) -> Any:
         if from_bot:
-            now = time.monotonic()
+            now = CLOCK.monotonic()
             self.accepted_at.append(now)
             if match := _MARK.search(str(fields.get("text") or "")):
                 self.row_accepted_at.setdefault(int(match.group(1)), now)
@@ -321,7 +323,7 @@ async def fill_outbox(url: str, messages: int, chats: int) -> None:
     """`chats` users; messages go round-robin over them, so each chat gets a few, spread out."""
     engine = create_engine(url)
     sessionmaker = create_sessionmaker(engine)
-    now = SystemClock()()
+    now = CLOCK()
     async with sessionmaker() as db:
         await db.execute(
             insert(User),
@@ -428,9 +430,9 @@ async def _drive(args: argparse.Namespace, store: Store, *, kill: bool, marks_di
             await spawn(args, store, server.base_url, marks_dir) for _ in range(args.workers)
         ]
         killed = 0
-        deadline = time.monotonic() + args.messages / args.rate * 3 + 60
+        deadline = CLOCK.monotonic() + args.messages / args.rate * 3 + 60
         try:
-            while time.monotonic() < deadline:
+            while CLOCK.monotonic() < deadline:
                 await asyncio.sleep(0.2)
                 if kill and not killed and len(world.accepted_at) >= args.messages * 0.4:
                     workers[0].send_signal(signal.SIGKILL)

@@ -128,7 +128,11 @@ class FakeBackend:
         if entry_id != ODD_ID:
             raise NotFound()
         return Document(
-            entry_id=entry_id, patient_id="p1", section=Section.LABS, title="ОАК", date=date.today()
+            entry_id=entry_id,
+            patient_id="p1",
+            section=Section.LABS,
+            title="ОАК",
+            date=date(2026, 11, 25),
         )
 
     async def get_document_pdf(self, grant_id: str, requester_id: str, entry_id: str) -> bytes:

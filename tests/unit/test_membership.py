@@ -57,7 +57,7 @@ def membership(user: TgUser, old: Status, new: Status, chat: Chat | None = None)
         my_chat_member=ChatMemberUpdated(
             chat=chat or Chat(id=user.id, type="private"),
             from_user=user,
-            date=datetime.now(UTC),
+            date=TEST_NOW,
             old_chat_member=old,
             new_chat_member=new,
         ),

@@ -4,7 +4,7 @@ sandbox backend (its SMS outbox read as the card owner would read their phone)."
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from aiogram import Bot, Dispatcher
@@ -25,6 +25,7 @@ from bot.settings import Settings
 from keyboards.people import AccessAction, AccessCb, PersonAction, PersonCb
 from keyboards.policies import CodeAction, CodeCb, LinkKind, LinkStartCb, ScopeChoice, TermChoice
 from tests.conftest import TEST_KEY
+from tests.sandbox_fixtures import TEST_NOW
 from tests.unit.flow_fixtures import backend, chat_for, clock, sandbox_template, settings
 from tests.unit.policies_support import Chat, last_code, people_rows, persona
 
@@ -114,7 +115,7 @@ async def test_bad_policy_and_date_say_what_is_wrong_and_stay(
 
     await me.text("31.02.1988")
     assert "Такой даты нет" in me.said()
-    await me.text((datetime.now(UTC) + timedelta(days=3)).strftime("%d.%m.%Y"))
+    await me.text((TEST_NOW + timedelta(days=3)).strftime("%d.%m.%Y"))
     assert "не может быть в будущем" in me.said()
     await me.text("вчера")
     assert "01.02.1980" in me.said()
