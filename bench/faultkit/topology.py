@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 REPLICAS = ("replica-a", "replica-b")
 WORKERS = ("worker-1", "worker-2")
 BOT_PROCESSES = REPLICAS + WORKERS
-BOT_TOKEN = "4242424242:FAULTS_suite_token_abcdefghijklmnop"
+BOT_TOKEN = "4242:FAULTS_SUITE_NOT_A_TOKEN"  # the fake Telegram takes any; not token-shaped
 # Kept from the caller's environment; everything the bot reads is set here explicitly.
 _PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
 
