@@ -44,6 +44,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
+import json
 import os
 import re
 import shutil
@@ -552,6 +554,14 @@ class Suite:
 
     # ----- the verdict ------------------------------------------------------------------
 
+    def dump(self, run_dir: Path) -> None:
+        """What the users did and what the fake Telegram saw, one JSON object a line, to
+        read a scenario that did not hold (`calls.jsonl` holds message texts: synthetic)."""
+        for name, rows in (("actions", self.ledger.actions), ("calls", self.telegram.calls)):
+            with (run_dir / f"{name}.jsonl").open("w", encoding="utf-8") as out:
+                for row in rows:
+                    out.write(json.dumps(dataclasses.asdict(row), ensure_ascii=False) + "\n")
+
     def tallies(self) -> list[report.Tally]:
         end = CLOCK.monotonic()
         calls = self.telegram.calls
@@ -630,6 +640,8 @@ async def run(args: argparse.Namespace) -> int:
         tallies = suite.tallies()
         failed = print_report(tallies, args)
         keep = args.keep or not all(t.held(MAX_SILENCE_S) for t in tallies)
+        if keep:
+            suite.dump(run_dir)
     finally:
         say("stopping the topology")
         await topology.stop()

@@ -36,6 +36,9 @@ class App:
     dispatcher: Dispatcher
 
 
+REDIS_TIMEOUT_SECONDS = 2.0
+
+
 @asynccontextmanager
 async def open_app(
     settings: Settings,
@@ -49,8 +52,19 @@ async def open_app(
     clock = clock or SystemClock()
     keys = load_keys(settings)
     configure_pseudonyms(keys.pseudonym)
-    engine = create_engine(settings.database.database_url)
-    redis = Redis.from_url(settings.redis.redis_url) if settings.redis.redis_url else None
+    engine = create_engine(
+        settings.database.database_url, timeout_seconds=settings.database.database_timeout_seconds
+    )
+    redis = (
+        # A stalled Redis ends in an error after a moment, never a hung update or worker.
+        Redis.from_url(
+            settings.redis.redis_url,
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        )
+        if settings.redis.redis_url
+        else None
+    )
     own_backend = backend is None
     the_backend = backend if backend is not None else await open_backend(settings, clock)
     bot = create_bot(settings, token=token, clock=clock)

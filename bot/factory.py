@@ -31,6 +31,7 @@ from bot.services.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLim
 from bot.settings import Settings
 from bot.telegram_retry import TelegramRetryMiddleware
 from handlers import setup_routers
+from handlers.errors import StorageOutageLog
 
 
 class MissingTokenError(RuntimeError):
@@ -113,6 +114,7 @@ def create_dispatcher(
         keys=keys,
         clock=clock,
         redis=redis,
+        storage_outages=StorageOutageLog(),  # one per dispatcher: its own outage lines
         **workflow_data,
     )
     # First of ours: each update's backend deadline and reply retries cover all that follows.

@@ -62,6 +62,8 @@ class DatabaseSettings(BaseSettings):
     model_config = _BASE_CONFIG
 
     database_url: str = "sqlite+aiosqlite:///./var/emk-bot.sqlite3"
+    # PostgreSQL: the longest one connect, statement or wait for a pooled connection may take.
+    database_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
 
     @field_validator("database_url")
     @classmethod

@@ -10,7 +10,8 @@ that is alive. A request goes through, in order:
 3. The body is parsed and validated: 400 "malformed" for anything that is not an update,
    a body nested too deep for the parser (RecursionError) included.
 4. The update ledger (`bot.update_ledger`) is asked. Done before: 200 and nothing runs.
-   Being handled by another replica: 503 (Telegram retries later). Ledger unreachable: 503.
+   Being handled by another replica: 503 (Telegram retries later). Ledger unreachable: 503,
+   and the chat is told once in a while that its request is kept (`bot.outage_notice`).
 5. The update is handled (`Dispatcher.feed_update`) while its ledger lease is renewed; a
    method a handler returns is called here rather than put into the answer, so it is done
    before the 200 too.
@@ -41,6 +42,7 @@ from bot.app import App
 from bot.events_endpoint import add_events_route
 from bot.health import add_health_routes
 from bot.logs import log_event
+from bot.outage_notice import OutageNotice
 from bot.update_ledger import Claim, LedgerUnavailable, UpdateLedger, create_update_ledger
 
 logger = logging.getLogger(__name__)
@@ -65,12 +67,14 @@ class WebhookRequestHandler(SimpleRequestHandler):
         bot: Bot,
         secret_token: str,
         ledger: UpdateLedger,
+        notice: OutageNotice | None = None,
         **data: Any,
     ) -> None:
         super().__init__(
             dispatcher, bot, handle_in_background=False, secret_token=secret_token, **data
         )
         self.ledger = ledger
+        self.notice = notice
         self.draining = False
         self._in_flight = 0
         self._idle = asyncio.Event()
@@ -106,6 +110,8 @@ class WebhookRequestHandler(SimpleRequestHandler):
                 if claim is Claim.MINE:
                     await self._feed(bot, update)
         except LedgerUnavailable:
+            if self.notice is not None:
+                await self.notice.tell(bot, update)
             return _answer(503, "unavailable")
         except Exception as exc:  # noqa: BLE001 - not handled: Telegram must redeliver it
             log_event(
@@ -119,6 +125,8 @@ class WebhookRequestHandler(SimpleRequestHandler):
         if claim is Claim.BUSY:
             log_event(logger, "update.busy", update_id=update.update_id)
             return _answer(503, "busy")
+        if self.notice is not None:
+            self.notice.forget(update)
         if claim is Claim.DONE:
             log_event(logger, "update.duplicate", update_id=update.update_id)
         return _answer(200)
@@ -167,7 +175,10 @@ def create_webhook_app(app: App) -> web.Application:
         raise RuntimeError("configuration error: WEBHOOK_SECRET is not set")
     web_app = web.Application()
     ledger = create_update_ledger(app.redis, app.settings.redis.redis_prefix, app.clock)
-    handler = WebhookRequestHandler(app.dispatcher, app.bot, secret.get_secret_value(), ledger)
+    notice = OutageNotice(app.i18n, app.clock)
+    handler = WebhookRequestHandler(
+        app.dispatcher, app.bot, secret.get_secret_value(), ledger, notice
+    )
     handler.register(web_app, path=app.settings.webhook.webhook_path)
     web_app[WEBHOOK_HANDLER] = handler
     add_health_routes(web_app, app, draining=lambda: handler.draining)

@@ -23,7 +23,9 @@ from backend_client.errors import (
     RateLimited,
     SlotTaken,
 )
+from bot.clock import Clock
 from bot.logs import log_event
+from bot.outages import DATABASE, REDIS, outage_kind
 from bot.telegram_retry import DELIVERY_ERRORS
 
 router = Router(name=__name__)
@@ -107,6 +109,56 @@ async def on_backend_error(event: ErrorEvent) -> bool:
         update_id=event.update.update_id,
         told=told,
     )
+    return True
+
+
+STORAGE_OUTAGE_LOG_EVERY_SECONDS = 30.0
+
+
+class StorageOutageLog:
+    """One line when the bot's own storage stops answering, then one per
+    `STORAGE_OUTAGE_LOG_EVERY_SECONDS` with the count of updates it failed meanwhile, not a
+    line per update (a cut PostgreSQL fails every update of every user at once)."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, float] = {}
+        self._failed: dict[str, int] = {}
+
+    def failed(self, kind: str, error: BaseException, clock: Clock, told: str) -> None:
+        self._failed[kind] = self._failed.get(kind, 0) + 1
+        now = clock.monotonic()
+        last = self._last.get(kind)
+        if last is not None and now - last < STORAGE_OUTAGE_LOG_EVERY_SECONDS:
+            return
+        self._last[kind] = now
+        log_event(
+            logger,
+            "storage.unavailable",
+            logging.WARNING,
+            kind=kind,
+            error=type(error).__name__,
+            updates=self._failed.pop(kind),
+            told=told,
+        )
+
+
+def storage_outage_text() -> str:
+    return _("⚠️ A technical problem on our side: this was not done. Please try again in a minute.")
+
+
+def _storage_outage(event: ErrorEvent) -> dict[str, str] | bool:
+    kind = outage_kind(event.exception)
+    return {"outage": kind} if kind in (DATABASE, REDIS) else False
+
+
+@router.error(_storage_outage)
+async def on_storage_outage(
+    event: ErrorEvent, outage: str, clock: Clock, storage_outages: StorageOutageLog
+) -> bool:
+    """PostgreSQL or Redis away or stalled (their drivers' timeouts end the wait): nothing of
+    the update was saved (its transaction is rolled back), so it is safe to do again."""
+    told = await _tell(event, storage_outage_text())
+    storage_outages.failed(outage, event.exception, clock, told)
     return True
 
 

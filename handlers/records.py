@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend_client.models import Scope, Section
 from backend_client.protocol import RecordsBackend
+from bot.backend_budget import more_time
 from bot.clock import Clock
 from bot.crypto import FieldCipher
 from bot.db.models import LinkedPerson, User
@@ -420,14 +421,17 @@ async def export(
     assert period is not None
     desk = await _desk(session, backend, keys, user, settings, query.from_user, clock=clock)
     try:
-        row, docs = await desk.export(callback_data.p, period)
+        row = await desk.card(callback_data.p, "records.export")
     except AccessRefused as error:
         await query.answer(_refusal(error), show_alert=True)
         return
-    if not docs:
-        await query.answer(_("There are no documents for this period."), show_alert=True)
-        return
+    # Up to 200 documents take longer than one answer may: say so first, then take the time.
     await query.answer(_("Preparing the PDF…"))
+    docs = await desk.export_documents(row, period, progress=more_time)
+    if not docs:
+        if isinstance(query.message, Message):
+            await query.message.answer(_("There are no documents for this period."))
+        return
     labels = pdf_labels(_label(keys, row), period)
     data = await asyncio.to_thread(export_pdf, docs, labels, locale())
     log_event(logger, "records.exported", user=pseudonym(user.telegram_id), documents=len(docs))

@@ -10,6 +10,9 @@ Interactive updates (a user's message or button press):
   twice. Calls the suite itself failed (429/500 bursts) are not counted, so a send retried
   after one is not a second handling;
 - silence: from the action to its first visible answer (to the end of its window if none).
+  The "your request is kept" notice a replica sends while it cannot take updates
+  (bot/outage_notice.py) is an answer, the first one; it is not a second handling, so it is
+  left out when messages are counted.
 
 Notifications: each one triggered through the sandbox must reach its user through a worker
 (a result matched by its entry id, a cancellation by kind and chat, in order); a second copy
@@ -36,6 +39,18 @@ NOTIFICATION_TEXTS = {
     "result": ("🧪 A new lab result is ready", "📄 A new document is in the medical record"),
     "cancel": ("❌ The clinic cancelled the visit",),
 }
+
+
+OUTAGE_NOTICE = "⚠️ A technical problem"
+
+
+def _is_notice(call: Call) -> bool:
+    return bool(call.text and call.text.startswith(OUTAGE_NOTICE))
+
+
+def _replies(calls: Iterable[Call]) -> list[Call]:
+    """The messages that answer the update itself (not the outage notice)."""
+    return [c for c in _attempts(calls) if c.method in SEND_METHODS and not _is_notice(c)]
 
 
 @dataclass(frozen=True)
@@ -133,7 +148,7 @@ def count_interactive(
             if action.kind == "callback":
                 doubled = len(answers.get(action.query_id or "", [])) > 1
             else:
-                sends = sum(1 for c in _attempts(window) if c.method in SEND_METHODS)
+                sends = len(_replies(window))
                 limit = expected.get((action.user, action.label))
                 doubled = action.probe and limit is not None and sends > limit
             doubled = doubled or _same_message_twice(window)
@@ -200,7 +215,7 @@ def count_gesture(presses: list[Action], calls: list[Call], end: float) -> Gestu
 
 def _same_message_twice(window: list[Call]) -> bool:
     """One action answered by two identical messages: the update was handled twice."""
-    texts = [c.text for c in _attempts(window) if c.ok and c.method in SEND_METHODS and c.text]
+    texts = [c.text for c in _replies(window) if c.ok and c.text]
     return len(texts) != len(set(texts))
 
 
@@ -212,7 +227,7 @@ def _expected_sends(
     for action in actions:
         if not action.probe or action.scenario != baseline or action.kind != "message":
             continue
-        sends = sum(1 for c in _attempts(windows[id(action)]) if c.method in SEND_METHODS)
+        sends = len(_replies(windows[id(action)]))
         if sends == 0:
             continue
         key = (action.user, action.label)

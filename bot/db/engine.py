@@ -15,7 +15,13 @@ from sqlalchemy.ext.asyncio import (
 SessionMaker = async_sessionmaker[AsyncSession]
 
 
-def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(
+    database_url: str, *, timeout_seconds: float | None = None, **kwargs: Any
+) -> AsyncEngine:
+    """`timeout_seconds` (PostgreSQL): the longest a connect, a statement or a wait for a free
+    connection in the pool may take, so a stalled server ends as an error the bot can answer
+    instead of a silence (the interactive budget is 5 s). None for migrations, which may run
+    long on big tables."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
@@ -32,6 +38,11 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
             cursor.close()
 
         return engine
+    if timeout_seconds is not None:
+        kwargs.setdefault("pool_timeout", timeout_seconds)
+        kwargs.setdefault(
+            "connect_args", {"timeout": timeout_seconds, "command_timeout": timeout_seconds}
+        )
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, **kwargs)
 
 

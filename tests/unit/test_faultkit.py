@@ -290,6 +290,37 @@ def test_the_same_message_twice_for_one_action_was_handled_twice() -> None:
     assert fault.twice_labels == ["u1:text <code>#0"]
 
 
+def test_the_kept_request_notice_is_the_first_answer_not_a_second_handling() -> None:
+    notice = "⚠️ A technical problem: answers are delayed. Your request is kept ..."
+    actions = [_action(0.0, scenario="baseline"), _action(10.0), _action(40.0, probe=False)]
+    calls = [
+        _call(0.2, text="Your visits"),
+        _call(11.0, text=notice),  # Redis away: told at once ...
+        _call(31.0, text="Your visits"),  # ... the redelivery's answer after it came back
+        _call(41.0, text=notice),
+        _call(41.5, text=notice, source="replica-b"),  # told by both replicas
+        _call(42.0, text="Linked"),
+    ]
+    fault = report.count_interactive(actions, calls, end=50.0, baseline="baseline")["fault"]
+    assert (fault.lost, fault.twice) == (0, 0)
+    assert fault.max_silence_s == pytest.approx(1.0)
+
+
+def test_a_notice_alone_still_counts_as_heard_but_a_doubled_answer_beside_it_does_not_hide() -> (
+    None
+):
+    notice = "⚠️ A technical problem: answers are delayed."
+    actions = [_action(0.0, scenario="baseline"), _action(10.0)]
+    calls = [
+        _call(0.2, text="Your visits"),
+        _call(10.5, text=notice),
+        _call(20.0, text="Your visits: 1"),
+        _call(21.0, text="Your visits: 2", source="replica-b"),
+    ]
+    fault = report.count_interactive(actions, calls, end=30.0, baseline="baseline")["fault"]
+    assert fault.twice == 1
+
+
 def _notified(at: float, entry: str, *, source: str = "worker-1") -> Call:
     return _call(at, text="🧪 A new lab result is ready for you.", source=source, markup=entry)
 

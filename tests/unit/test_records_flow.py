@@ -227,6 +227,55 @@ async def test_export_sends_one_pdf_with_contents(
     assert export.protect_content is True and "Содержание" in text and "Анализы" in text
 
 
+async def test_export_says_it_is_preparing_first_and_then_takes_the_time_it_needs(
+    chat_for, sandbox: SandboxBackend, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A slow records service: every call takes 1.5 s. Dozens of calls are far past one
+    # update's 4 s backend budget, but the user was told "Preparing the PDF…" before the
+    # first of them, and each answer that comes keeps the export going.
+    me: Chat = await chat_for(4105, "Анна")
+    await me.link_own(sandbox, await persona(sandbox, "mother"))
+    await me.text(MENU)
+    await me.press(button(last_with_buttons(me.rec, 4105), "📄"))
+    told_before_fetching: list[bool] = []
+    real_list, real_get = sandbox.list_entries, sandbox.get_document
+
+    async def slow_list(*args: Any, **kwargs: Any) -> Any:
+        told_before_fetching.append("Готовим PDF…" in me.alerts())
+        clock.advance(seconds=1.5)
+        return await real_list(*args, **kwargs)
+
+    async def slow_get(*args: Any, **kwargs: Any) -> Any:
+        clock.advance(seconds=1.5)
+        return await real_get(*args, **kwargs)
+
+    monkeypatch.setattr(sandbox, "list_entries", slow_list)
+    monkeypatch.setattr(sandbox, "get_document", slow_get)
+    await me.press(button(last_with_buttons(me.rec, 4105), "Всё"))
+    assert told_before_fetching and all(told_before_fetching)
+    export = me.last_request("sendDocument")
+    assert "Содержание" in pdf_text(file_bytes(export))
+
+
+async def test_export_of_an_empty_period_says_so_in_the_chat(
+    chat_for, sandbox: SandboxBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    me: Chat = await chat_for(4106, "Анна")
+    await me.link_own(sandbox, await persona(sandbox, "mother"))
+    await me.text(MENU)
+    await me.press(button(last_with_buttons(me.rec, 4106), "📄"))
+    real_list = sandbox.list_entries
+
+    async def nothing(*args: Any, **kwargs: Any) -> Any:
+        page = await real_list(*args, **kwargs)
+        return page.model_copy(update={"items": [], "next_cursor": None})
+
+    monkeypatch.setattr(sandbox, "list_entries", nothing)
+    await me.press(button(last_with_buttons(me.rec, 4106), "Всё"))
+    assert "За этот период документов нет" in me.said()
+    assert not me.rec.sent("sendDocument")
+
+
 # --- whose card and refusals ----------------------------------------------------------------
 
 

@@ -284,10 +284,12 @@ class DeliveryLoop:
     def _collect(self, tasks: set[asyncio.Task[None]]) -> set[asyncio.Task[None]]:
         for task in tasks:
             if task.done() and not task.cancelled() and task.exception() is not None:
-                # The row stays claimed and comes back when its lease ends.
+                # The row stays claimed and comes back when its lease ends. A bare socket
+                # error here came from the row's database work (the send's own errors are
+                # outcomes, the gate's name Redis), as it does for a failed claim.
                 error = task.exception()
                 assert error is not None
-                self._failed(error)
+                self._failed(error, default=DATABASE)
         return {task for task in tasks if not task.done()}
 
     async def _deliver_in_time(self, message: ClaimedMessage) -> None:

@@ -4,7 +4,7 @@ journal entry — in that order, for every page, document, chart and PDF."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypeVar
@@ -183,6 +183,16 @@ class RecordDesk:
     ) -> tuple[LinkedPerson, list[Document]]:
         """Every document of the period, section by section, newest first; at most 200."""
         row = await self.card(person_id, "records.export")
+        return row, await self.export_documents(row, period)
+
+    async def export_documents(
+        self, row: LinkedPerson, period: Period, progress: Callable[[], None] | None = None
+    ) -> list[Document]:
+        """`export` for a card already checked with `card` (the user is told to wait between:
+        fetching up to 200 documents takes longer than one answer may). `progress` is called
+        after each backend answer: a backend that answers keeps the export going, one that
+        stalls still ends it within one call's budget."""
+        progress = progress or (lambda: None)
         start = since(period, moscow_today(self._clock()))
         docs: list[Document] = []
         for section in SECTIONS:
@@ -198,17 +208,19 @@ class RecordDesk:
                         limit=50,
                     )
                 )
+                progress()
                 for item in entries.items[: EXPORT_MAX_DOCUMENTS - len(docs)]:
                     doc = await self._call(
                         self._backend.get_document(row.grant_id, self._requester.id, item.entry_id)
                     )
+                    progress()
                     self._same_patient(row, doc)
                     docs.append(doc)
                 cursor = entries.next_cursor
                 if cursor is None:
                     break
         await self._journal(row, ViewAction.EXPORT, None)
-        return row, docs
+        return docs
 
     async def journal(self) -> tuple[list[JournalLine], list[AccessLogEntry]]:
         """The owner's own card: the bot's journal and the backend's access log."""
