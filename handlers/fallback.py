@@ -7,11 +7,12 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.db.models import User
+from bot.flows.screens import Screen
+from bot.flows.start import consent_screen
 from bot.services import linking
 from handlers.access_texts import delete_sensitive, sensitive_deleted_text
-from handlers.texts import consent_text
+from handlers.render import send
 from keyboards.menu import main_menu
-from keyboards.start import consent_keyboard
 
 router = Router(name=__name__)
 
@@ -27,7 +28,8 @@ async def unknown_message(message: Message, user: User) -> None:
         if user.language is None:
             await message.answer(lead + _("Send /start to begin."))
         else:
-            await message.answer(lead + consent_text(), reply_markup=consent_keyboard())
+            consent = consent_screen(_)
+            await send(message, Screen(lead + consent.text, consent.rows))
         return
     if kind is linking.Sensitive.POLICY:
         text = sensitive_deleted_text(kind) + " " + _("To link a policy, open My people.")

@@ -59,7 +59,7 @@ from handlers.access_texts import (
     wait_text,
 )
 from handlers.people import person_line
-from keyboards.menu import MENU_HELP, MENU_ROWS, main_menu
+from keyboards.menu import MENU_HELP, main_menu, menu_texts
 from keyboards.people import revoke_keyboard
 from keyboards.policies import (
     AsRelativeCb,
@@ -96,17 +96,13 @@ _RELATIONS = {
 _SCOPES = {ScopeChoice.APPOINTMENTS: Scope.APPOINTMENTS, ScopeChoice.RECORDS: Scope.RECORDS}
 
 
-def _menu_texts() -> set[str]:
-    return {str(item) for row in MENU_ROWS for item in row}
-
-
 def not_menu_button(message: Message) -> bool:
     """A tap on a main-menu button or a command leaves the flow (its own handler takes it)
     rather than being read as a policy, a name or a code."""
     text = message.text
     if text is None:
         return True
-    return not (text.startswith("/") or text in _menu_texts())
+    return not (text.startswith("/") or text in menu_texts())
 
 
 def leaves_linking(message: Message) -> bool:
@@ -116,7 +112,7 @@ def leaves_linking(message: Message) -> bool:
     if text.startswith("/"):
         command = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if text[1:] else ""
         return command not in {"help", "cancel"}
-    return text in _menu_texts() and text != str(MENU_HELP)
+    return text in menu_texts() and text != str(MENU_HELP)
 
 
 class LinkFlow(StatesGroup):

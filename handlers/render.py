@@ -3,16 +3,20 @@ buttons' ids, protect_content where a screen asks for it, an edit or a popup by 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
 
 from bot.flows.screens import Placement, Screen
+from keyboards.menu import menu_keyboard
 
 
 def inline_keyboard(screen: Screen) -> InlineKeyboardMarkup | None:
@@ -26,9 +30,22 @@ def inline_keyboard(screen: Screen) -> InlineKeyboardMarkup | None:
     )
 
 
+def reply_keyboard(screen: Screen) -> ReplyKeyboardMarkup | None:
+    """The main menu as Telegram's persistent keyboard: its texts come back as messages."""
+    return None if screen.menu is None else menu_keyboard(screen.menu)
+
+
+def _markup(
+    screen: Screen,
+) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
+    if screen.remove_reply_keyboard:
+        return ReplyKeyboardRemove()
+    return reply_keyboard(screen) or inline_keyboard(screen)
+
+
 async def send(message: Message, screen: Screen) -> None:
     """A screen as a new message in the chat of `message`."""
-    markup = ReplyKeyboardRemove() if screen.remove_reply_keyboard else inline_keyboard(screen)
+    markup = _markup(screen)
     if screen.file is not None:
         await message.answer_document(
             BufferedInputFile(screen.file.data, screen.file.name),
@@ -52,3 +69,30 @@ async def answer(query: CallbackQuery, screen: Screen) -> None:
         await query.message.edit_text(screen.text, reply_markup=inline_keyboard(screen))
         return
     await send(query.message, screen)
+
+
+async def send_all(message: Message, screens: Sequence[Screen]) -> None:
+    """A flow's answer to a message: each screen a new message, in order."""
+    for screen in screens:
+        await send(message, screen)
+
+
+async def answer_all(query: CallbackQuery, screens: Sequence[Screen]) -> None:
+    """A flow's answer to a button: the popup (if any) answers the press, the pressed message
+    loses its buttons or is edited where asked, the rest are new messages, in order."""
+    popup = next((s for s in screens if s.placement in (Placement.POPUP, Placement.ALERT)), None)
+    if popup is None:
+        await query.answer()
+    else:
+        await query.answer(popup.text, show_alert=popup.placement is Placement.ALERT)
+    if not isinstance(query.message, Message):
+        return
+    for screen in screens:
+        if screen.placement in (Placement.POPUP, Placement.ALERT):
+            continue
+        if screen.placement is Placement.STRIP:
+            await query.message.edit_reply_markup(reply_markup=None)
+        elif screen.placement is Placement.EDIT and screen.file is None:
+            await query.message.edit_text(screen.text, reply_markup=inline_keyboard(screen))
+        else:
+            await send(query.message, screen)

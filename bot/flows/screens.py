@@ -18,6 +18,7 @@ class Placement(StrEnum):
     EDIT = "edit"  # replace the message whose button was pressed
     POPUP = "popup"  # a short notice on the pressed button (Telegram: answerCallbackQuery)
     ALERT = "alert"  # the same, shown as a dialog the user closes
+    STRIP = "strip"  # take the buttons off the pressed message (its text stays)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,9 @@ class Screen:
     protect: bool = False  # medical content: not forwardable or saveable where the channel can
     file: FileOut | None = None
     remove_reply_keyboard: bool = False
+    # The main menu with this message (`bot.flows.menu.menu_buttons`): Telegram shows it as
+    # its persistent reply keyboard, a channel without one as inline buttons.
+    menu: tuple[tuple[Button, ...], ...] | None = None
 
     @property
     def buttons(self) -> list[Button]:

@@ -1,4 +1,4 @@
-"""QA findings on appointments, through the real dispatcher against a real sandbox (one
+"""Appointments, through the real dispatcher against a real sandbox (one
 ManualClock for both) and on the texts alone: honest answers to every refusal at confirm,
 reschedule and cancel; dates with their year; the patient named when acting for someone else;
 English specialty names; the header and the old time on the booking and rescheduling screens."""

@@ -1,4 +1,4 @@
-"""The QA walk-through of linking, through the real bot and the emulator: a menu button says it
+"""Linking as a person meets it, through the real bot and the emulator: a menu button says it
 cancelled the linking and a policy typed afterwards leaves the chat; the one-minute SMS pause
 keeps the answers and "📨 Send the code" sends it once the pause is over."""
 

@@ -1,4 +1,4 @@
-"""Linking after the QA round: the one-minute SMS pause keeps the answers and offers "Send the
+"""Linking: the one-minute SMS pause keeps the answers and offers "Send the
 code"; the hourly/daily caps end the attempt and say when; menu buttons say they cancelled the
 linking; policy numbers and codes nobody asked for leave the chat; the owner's SMS does not pass
 off a Telegram name as verified; a "child" of 15+ goes on as a relative; stale buttons answer

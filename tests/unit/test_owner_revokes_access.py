@@ -1,4 +1,4 @@
-"""The owner's control over access to their own card (QA findings): revoking asks first and
+"""The owner's control over access to their own card: revoking asks first and
 refreshes the list; it works after withdrawing consent and stays authorized; withdrawing and
 /forget say what happens to the access one gave; "who viewed my card" from "My data"."""
 

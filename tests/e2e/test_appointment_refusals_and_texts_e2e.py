@@ -1,4 +1,4 @@
-"""QA findings on appointments as a person meets them, through the real bot polling the
+"""Appointments as a person meets them, through the real bot polling the
 emulator (English UI): a referral used by someone else meanwhile, English specialty names and
 "Room", the old time on the rescheduling screens, the time screen's header and Cancel, and the
 visit card's way back to the list."""

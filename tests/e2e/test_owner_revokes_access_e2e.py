@@ -1,4 +1,4 @@
-"""The owner takes access back (QA findings), in Russian, through the real bot and emulator:
+"""The owner takes access back, in Russian, through the real bot and emulator:
 a confirmation first, a grammatical result, the list refreshed; after withdrawing consent too;
 "who viewed my card" from "My data"."""
 

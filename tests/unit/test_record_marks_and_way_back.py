@@ -1,4 +1,4 @@
-"""QA findings on the medical record: a lab value carries its mark once (after the value and
+"""The medical record: a lab value carries its mark once (after the value and
 unit), one legend line and at most one disclaimer; the way back from a document (and from a
 trend chart) leads to the list page and period the user was on."""
 
