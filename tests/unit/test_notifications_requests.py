@@ -11,6 +11,7 @@ from sqlalchemy import select
 from backend_client.models import Relation, Scope
 from bot.db.appointments_models import SlotWatch, WatchHit
 from bot.db.notifications_models import OutboxMessage
+from bot.flows.notification_settings import SetAction, quiet_screen
 from bot.i18n import create_i18n
 from bot.services.notifications.decisions import Defer, Send, Skip
 from bot.services.notifications.kinds import Kind, Priority, Switch
@@ -27,7 +28,6 @@ from bot.services.notifications.settings import (
     toggle_switch,
 )
 from bot.services.notifications.slot_hits import OutboxSlotHitNotifier
-from keyboards.notifications import SetAction, quiet_keyboard
 from tests.unit.notify_support import World, as_claimed, next_moscow, world
 
 __all__ = ["world"]
@@ -181,7 +181,6 @@ async def test_quiet_hours_cannot_be_made_empty(world: World) -> None:
         prefs = await set_quiet_bound(db, user_id, start=False, minute=7 * 60, now=world.now())
     assert (prefs.quiet.start, prefs.quiet.end) == (22 * 60, 7 * 60)
     i18n = create_i18n("en")
-    with i18n.context(), i18n.use_locale("en"):
-        markup = quiet_keyboard(prefs, SetAction.QUIET_END)
-    offered = [b.text.lstrip("• ") for row in markup.inline_keyboard for b in row]
+    screen = quiet_screen(prefs, lambda m: i18n.gettext(m, locale="en"), SetAction.QUIET_END)
+    offered = [b.text.lstrip("• ") for b in screen.buttons]
     assert "07:00" in offered and "22:00" not in offered
