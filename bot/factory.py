@@ -25,6 +25,7 @@ from bot.i18n import UserLocaleMiddleware, create_i18n
 from bot.isolation import LeasedRedisEventIsolation
 from bot.keys import AppKeys
 from bot.middlewares.db import DbSessionMiddleware
+from bot.middlewares.flow_context import FlowContextMiddleware
 from bot.middlewares.logging import UpdateLogMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.services.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
@@ -126,6 +127,7 @@ def create_dispatcher(
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker, clock))
     locale_middleware = UserLocaleMiddleware(i18n)
     dispatcher.update.outer_middleware(locale_middleware)
+    dispatcher.update.outer_middleware(FlowContextMiddleware(i18n))
     # aiogram's ErrorsMiddleware is the outermost one, so error handlers run outside the
     # gettext context set above; they answer the user too, in the same language.
     dispatcher.errors.outer_middleware(locale_middleware)

@@ -6,14 +6,10 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.db.models import User
 from bot.flows import start as flow
-from handlers.flow_context import flow_context
+from bot.flows.context import FlowContext
 from handlers.policies import LinkFlow, leaves_linking, linking_interrupted
 from handlers.render import answer_all, send_all
 from keyboards.menu import MENU_LANGUAGE, main_menu
@@ -31,16 +27,9 @@ async def show_menu(message: Message, text: str | None = None) -> None:
 
 
 @router.message(CommandStart())
-async def start(
-    message: Message,
-    user: User,
-    state: FSMContext,
-    session: AsyncSession,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
+async def start(message: Message, state: FSMContext, flow_ctx: FlowContext) -> None:
     await state.clear()
-    await send_all(message, flow.start(flow_context(user, session, clock, i18n)))
+    await send_all(message, flow.start(flow_ctx))
 
 
 @router.message(Command("language"))
@@ -51,26 +40,16 @@ async def choose_language(message: Message) -> None:
 
 @router.callback_query(LanguageCb.filter())
 async def language_chosen(
-    query: CallbackQuery,
-    callback_data: LanguageCb,
-    user: User,
-    session: AsyncSession,
-    clock: Clock,
-    i18n: I18n,
+    query: CallbackQuery, callback_data: LanguageCb, flow_ctx: FlowContext
 ) -> None:
-    ctx = flow_context(user, session, clock, i18n)
-    await answer_all(query, flow.language_chosen(ctx, callback_data.code))
+    await answer_all(query, flow.language_chosen(flow_ctx, callback_data.code))
 
 
 @router.callback_query(ConsentCb.filter(F.action == ConsentAction.ACCEPT))
-async def consent_accepted(
-    query: CallbackQuery, user: User, session: AsyncSession, clock: Clock, i18n: I18n
-) -> None:
-    await answer_all(query, await flow.consent_accepted(flow_context(user, session, clock, i18n)))
+async def consent_accepted(query: CallbackQuery, flow_ctx: FlowContext) -> None:
+    await answer_all(query, await flow.consent_accepted(flow_ctx))
 
 
 @router.callback_query(ConsentCb.filter(F.action == ConsentAction.DECLINE))
-async def consent_declined(
-    query: CallbackQuery, user: User, session: AsyncSession, clock: Clock, i18n: I18n
-) -> None:
-    await answer_all(query, flow.consent_declined(flow_context(user, session, clock, i18n)))
+async def consent_declined(query: CallbackQuery, flow_ctx: FlowContext) -> None:
+    await answer_all(query, flow.consent_declined(flow_ctx))

@@ -1,5 +1,6 @@
-"""What a flow gets with each input: the user, their database session, the one clock and
-their language — the same objects whichever messenger the update came from."""
+"""What a flow gets with each input: the user, their database session, the one clock, their
+language, the records backend, the keys and the settings — the same objects whichever
+messenger the update came from."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend_client.protocol import RecordsBackend
 from bot.clock import Clock
 from bot.db.models import User
+from bot.keys import AppKeys
+from bot.settings import Settings
 
 Translate = Callable[[str, str], str]
 """(msgid, locale) -> the text in that locale."""
@@ -23,6 +27,9 @@ class FlowContext:
     locale: str
     locales: tuple[str, ...]
     translate: Translate
+    backend: RecordsBackend
+    keys: AppKeys
+    settings: Settings
 
     def gettext(self, msgid: str) -> str:
         return self.translate(msgid, self.locale)

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend_client.protocol import RecordsBackend
 from bot.clock import FrozenClock
 from bot.db.engine import SessionMaker
 from bot.db.models import User
@@ -16,7 +17,9 @@ from bot.flows import notification_settings as flow
 from bot.flows.context import FlowContext
 from bot.flows.notification_settings import SetAction
 from bot.flows.screens import Placement, Screen
+from bot.keys import AppKeys
 from bot.services.notifications.settings import load_prefs
+from bot.settings import Settings
 from keyboards.notifications import NotifySetCb
 
 
@@ -25,7 +28,13 @@ def translate(msgid: str, locale: str) -> str:
 
 
 @pytest.fixture
-async def ctx(sessionmaker: SessionMaker, clock: FrozenClock) -> AsyncIterator[FlowContext]:
+async def ctx(
+    sessionmaker: SessionMaker,
+    clock: FrozenClock,
+    backend: RecordsBackend,
+    keys: AppKeys,
+    settings: Settings,
+) -> AsyncIterator[FlowContext]:
     async with sessionmaker() as session:
         now = clock()
         user = User(
@@ -33,7 +42,9 @@ async def ctx(sessionmaker: SessionMaker, clock: FrozenClock) -> AsyncIterator[F
         )
         session.add(user)
         await session.flush()
-        yield FlowContext(user, session, clock, "en", ("en", "ru"), translate)
+        yield FlowContext(
+            user, session, clock, "en", ("en", "ru"), translate, backend, keys, settings
+        )
 
 
 def texts(screen: Screen) -> list[str]:

@@ -9,12 +9,15 @@ from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend_client.protocol import RecordsBackend
 from bot.clock import FrozenClock
 from bot.db.models import User
 from bot.flows import menu
 from bot.flows import start as flow
 from bot.flows.context import FlowContext
 from bot.flows.screens import Placement
+from bot.keys import AppKeys
+from bot.settings import Settings
 from keyboards.start import ConsentAction, ConsentCb, LanguageCb
 
 NOW = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
@@ -41,6 +44,10 @@ def context(user: User, session: Session | None = None, locale: str = "en") -> F
         locale=locale,
         locales=("en", "ru"),
         translate=translate,
+        # Not used by this flow: none of its steps reads records, keys or settings.
+        backend=cast(RecordsBackend, None),
+        keys=cast(AppKeys, None),
+        settings=cast(Settings, None),
     )
 
 
