@@ -21,14 +21,16 @@ from backend_client.protocol import RecordsBackend
 from bot.clock import Clock
 from bot.db.models import User
 from bot.flows import privacy as privacy_flow
+from bot.flows import records as records_flow
+from bot.flows.context import FlowContext
 from bot.keys import AppKeys
 from bot.services import people as people_service
 from bot.services import privacy as privacy_service
 from bot.services import users as users_service
 from bot.services.privacy import AccessGiven
-from bot.settings import Settings
-from handlers import records, render
+from handlers import render
 from handlers.access_texts import esc, requester_of
+from handlers.render import answer_all
 from keyboards.menu import MENU_PRIVACY
 from keyboards.privacy import (
     PrivacyAction,
@@ -48,18 +50,10 @@ async def privacy(message: Message, clock: Clock, user: User, session: AsyncSess
 
 
 @router.callback_query(PrivacyCb.filter(F.action == PrivacyAction.JOURNAL))
-async def journal(
-    query: CallbackQuery,
-    clock: Clock,
-    session: AsyncSession,
-    user: User,
-    keys: AppKeys,
-    backend: RecordsBackend,
-    settings: Settings,
-) -> None:
+async def journal(query: CallbackQuery, flow_ctx: FlowContext) -> None:
     """The journal ("who viewed my card"): the same screen as in the medical record (and, like
     every part of "My data", with or without consent)."""
-    await records.journal(query, clock, session, user, keys, backend, settings)
+    await answer_all(query, await records_flow.journal(flow_ctx))
 
 
 async def _access_given(

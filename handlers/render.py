@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
@@ -47,7 +48,13 @@ async def send(message: Message, screen: Screen) -> None:
     """A screen as a new message in the chat of `message`."""
     markup = _markup(screen)
     if screen.file is not None:
-        await message.answer_document(
+        # A chart is a photo (seen in the chat); anything else a document to save.
+        answer_file = (
+            message.answer_photo
+            if screen.file.mime.startswith("image/")
+            else message.answer_document
+        )
+        await answer_file(
             BufferedInputFile(screen.file.data, screen.file.name),
             caption=screen.text or None,
             reply_markup=markup,
@@ -95,4 +102,17 @@ async def answer_all(query: CallbackQuery, screens: Sequence[Screen]) -> None:
         elif screen.placement is Placement.EDIT and screen.file is None:
             await query.message.edit_text(screen.text, reply_markup=inline_keyboard(screen))
         else:
+            await send(query.message, screen)
+
+
+async def answer_in_place(query: CallbackQuery, screen: Screen) -> None:
+    """A page that replaces the pressed one (paging): the same page pressed again changes
+    nothing; a message Telegram will not edit (say, too old) gets the page as a new one."""
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    try:
+        await query.message.edit_text(screen.text, reply_markup=inline_keyboard(screen))
+    except TelegramBadRequest as error:
+        if "not modified" not in str(error):
             await send(query.message, screen)

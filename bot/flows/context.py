@@ -17,6 +17,8 @@ from bot.settings import Settings
 
 Translate = Callable[[str, str], str]
 """(msgid, locale) -> the text in that locale."""
+Plural = Callable[[str, str, int, str], str]
+"""(singular, plural, n, locale) -> the form for n in that locale."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +32,16 @@ class FlowContext:
     backend: RecordsBackend
     keys: AppKeys
     settings: Settings
+    plural: Plural
+    # The name the messenger shows for the user: only a fallback for the requester's name the
+    # owner's SMS uses (marked unverified), never stored or logged.
+    first_name: str = ""
 
     def gettext(self, msgid: str) -> str:
         return self.translate(msgid, self.locale)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.plural(singular, plural, n, self.locale)
 
     def in_locale(self, locale: str) -> FlowContext:
         """The same update, answered in another language (the one just chosen)."""

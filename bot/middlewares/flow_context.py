@@ -39,5 +39,7 @@ class FlowContextMiddleware(BaseMiddleware):
                 backend=data["backend"],
                 keys=data["keys"],
                 settings=data["settings"],
+                plural=lambda one, many, n, locale: i18n.gettext(one, many, n, locale=locale),
+                first_name=getattr(data.get("event_from_user"), "first_name", "") or "",
             )
         return await handler(event, data)

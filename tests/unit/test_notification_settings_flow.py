@@ -27,6 +27,10 @@ def translate(msgid: str, locale: str) -> str:
     return msgid
 
 
+def plural(singular: str, many: str, n: int, locale: str) -> str:
+    return singular if n == 1 else many
+
+
 @pytest.fixture
 async def ctx(
     sessionmaker: SessionMaker,
@@ -43,7 +47,7 @@ async def ctx(
         session.add(user)
         await session.flush()
         yield FlowContext(
-            user, session, clock, "en", ("en", "ru"), translate, backend, keys, settings
+            user, session, clock, "en", ("en", "ru"), translate, backend, keys, settings, plural
         )
 
 

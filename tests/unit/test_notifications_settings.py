@@ -14,9 +14,10 @@ from bot.clock import FrozenClock
 from bot.db.engine import SessionMaker
 from bot.db.models import User
 from bot.db.notifications_models import NotificationPrefs
+from bot.flows.notification_settings import SetAction
 from bot.services.notifications.settings import load_prefs
 from bot.settings import Settings
-from keyboards.notifications import NotifySetCb, SetAction
+from keyboards.notifications import NotifySetCb
 from tests.conftest import unthrottled
 from tests.recording_bot import RecordingSession
 from tests.unit.chat import Chat

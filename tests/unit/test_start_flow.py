@@ -48,6 +48,7 @@ def context(user: User, session: Session | None = None, locale: str = "en") -> F
         backend=cast(RecordsBackend, None),
         keys=cast(AppKeys, None),
         settings=cast(Settings, None),
+        plural=lambda one, many, n, locale: one if n == 1 else many,
     )
 
 
