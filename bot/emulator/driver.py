@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from bot.emulator.common import ExpectingDriver
 from bot.emulator.formatting import utf16_len
 from bot.emulator.markup import inline_buttons, keyboard_buttons
 from bot.emulator.media import image_size
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 _COMMAND_RE = re.compile(r"^/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?")
 
 
-class UserDriver:
+class UserDriver(ExpectingDriver[StoredMessage]):
     def __init__(self, world: EmulatorWorld, record: UserRecord, *, timeout: float = 5.0) -> None:
         self.world = world
         self.record = record
@@ -243,38 +244,24 @@ class UserDriver:
         self._cursor = cursor + 1
         return self.chat.bot_messages(include_deleted=True)[cursor]
 
-    async def expect(
-        self,
-        text_contains: str | None = None,
-        *,
-        predicate: Callable[[StoredMessage], bool] | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109 - tests read better with timeout=
-    ) -> StoredMessage:
-        """A message sent or edited since the last action that matches; waits if needed."""
-        found: list[StoredMessage] = []
+    def _fresh_messages(self) -> list[StoredMessage]:
+        candidates = self.chat.bot_messages(include_deleted=True)[self._action_mark :]
+        edited_ids = {e.message_id for e in self.chat.edits[self._edit_mark :]}
+        candidates += [m for m in self.messages if m.message_id in edited_ids]
+        return [m for m in candidates if not m.deleted]
 
-        def matches(message: StoredMessage) -> bool:
-            content = message.text if message.text is not None else message.caption or ""
-            if text_contains is not None and text_contains not in content:
-                return False
-            return predicate is None or predicate(message)
+    def _content(self, message: StoredMessage) -> str:
+        return message.text if message.text is not None else message.caption or ""
 
-        def check() -> bool:
-            candidates = self.chat.bot_messages(include_deleted=True)[self._action_mark :]
-            edited_ids = {e.message_id for e in self.chat.edits[self._edit_mark :]}
-            candidates += [m for m in self.messages if m.message_id in edited_ids]
-            found[:] = [m for m in candidates if not m.deleted and matches(m)]
-            return bool(found)
+    async def _wait_until(self, check: Callable[[], bool], timeout: float) -> None:  # noqa: ASYNC109
+        await self.world.wait_for(check, timeout=timeout, what="")
 
-        try:
-            await self.world.wait_for(check, timeout=timeout or self.timeout, what="")
-        except AssertionError:
-            seen = "\n".join(f"  - {m.text or m.caption!r}" for m in self.messages[-5:])
-            raise AssertionError(
-                f"no bot message containing {text_contains!r} within "
-                f"{timeout or self.timeout:g}s; last messages:\n{seen or '  (none)'}"
-            ) from None
-        return found[0]
+    def _no_match(self, text_contains: str | None, timeout: float) -> str:
+        seen = "\n".join(f"  - {m.text or m.caption!r}" for m in self.messages[-5:])
+        return (
+            f"no bot message containing {text_contains!r} within "
+            f"{timeout:g}s; last messages:\n{seen or '  (none)'}"
+        )
 
     # ----- describing ---------------------------------------------------------------------
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import socket
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
 
+from bot.emulator.common import EmulatorServerBase, Pusher
 from bot.emulator.errors import NOT_FOUND, UNAUTHORIZED, ApiError
 from bot.emulator.methods import METHODS
 from bot.emulator.params import read_params
@@ -86,64 +84,22 @@ def create_app(world: EmulatorWorld) -> web.Application:
     return app
 
 
-class EmulatorServer:
+class EmulatorServer(EmulatorServerBase[EmulatorWorld]):
     """Runs the emulator on a real socket: `async with EmulatorServer(world) as server:`."""
 
-    def __init__(
-        self,
-        world: EmulatorWorld | None = None,
-        *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        webhook_retry_delay: float = 0.5,
-    ) -> None:
-        self.world = world or EmulatorWorld()
-        self.host = host
-        self._requested_port = port
-        self.port = port
-        self._runner: web.AppRunner | None = None
-        self._pusher = WebhookPusher(self.world, retry_delay=webhook_retry_delay)
-        self._pusher_task: asyncio.Task[None] | None = None
+    def _new_world(self) -> EmulatorWorld:
+        return EmulatorWorld()
 
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+    def _new_pusher(self, retry_delay: float) -> Pusher:
+        return WebhookPusher(self.world, retry_delay=retry_delay)
 
     @property
     def token(self) -> str:
         """The token the world is bound to, or one it will accept as the first seen."""
         return self.world.bot_token or DEFAULT_TOKEN
 
-    async def start(self) -> None:
-        self.world.reopen()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self._requested_port))
-        self.port = int(sock.getsockname()[1])
-        # access_log=None: request paths carry the bot token, which must never be logged.
-        self._runner = web.AppRunner(create_app(self.world), access_log=None, shutdown_timeout=1)
-        await self._runner.setup()
-        await web.SockSite(self._runner, sock).start()
-        self._pusher_task = asyncio.create_task(self._pusher.run())
+    def _make_app(self) -> web.Application:
+        return create_app(self.world)
 
-    async def stop(self) -> None:
-        if self._runner is None:
-            return
-        await self.world.close()
-        if self._pusher_task is not None:
-            self._pusher_task.cancel()
-            await asyncio.gather(self._pusher_task, return_exceptions=True)
-        await self._runner.cleanup()
-        self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
+    def _port_to_bind(self) -> int:
+        return self._requested_port  # port=0 means a fresh free port on every start

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.emulator.clock import Clock
+from bot.emulator.common import ActivityTracking, get_or_add_user
 from bot.emulator.errors import ApiError, bad_request, forbidden
 from bot.emulator.markup import Markup
 from bot.emulator.models import (
@@ -128,7 +129,7 @@ class Webhook:
     delivered: int = 0
 
 
-class EmulatorWorld:
+class EmulatorWorld(ActivityTracking):
     """The whole emulated Telegram for one bot."""
 
     def __init__(
@@ -222,14 +223,13 @@ class EmulatorWorld:
         """Create (or look up) a Telegram user and return a driver acting as them."""
         from bot.emulator.driver import UserDriver
 
-        record = self.users.get(telegram_id)
-        if record is None:
+        def add() -> UserRecord:
             record = UserRecord(telegram_id, first_name, last_name, username, language_code, phone)
             self.users[telegram_id] = record
             self.chats[telegram_id] = ChatState(record)
-        elif phone is not None:
-            record.phone = phone
-        return UserDriver(self, record)
+            return record
+
+        return UserDriver(self, get_or_add_user(self.users, telegram_id, phone, add))
 
     def chat(self, chat_id: int) -> ChatState:
         return self.chats[chat_id]
@@ -523,21 +523,9 @@ class EmulatorWorld:
 
     # ----- activity and waiting -----------------------------------------------------------
 
-    def request_started(self) -> None:
-        self._in_flight += 1
-        self._touch()
-
-    def request_finished(self) -> None:
-        self._in_flight -= 1
-        self._touch()
-
     def mark_update_handled(self, update_id: int) -> None:
         self.handled_update_ids.add(update_id)
         self._touch()
-
-    def _touch(self) -> None:
-        self._last_activity = self.clock.monotonic()
-        self._notify()
 
     def _notify(self) -> None:
         self._changed.set()
