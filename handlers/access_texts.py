@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import html
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Message
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_date, format_time
+from babel.dates import format_time
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend_client.models import Relation, Requester, Scope
 from bot.crypto import FieldCipher, requester_id_for
 from bot.db.models import User
+from bot.flows import access_texts as texts
+from bot.flows.access_texts import MOSCOW
 from bot.keys import AppKeys
 from bot.logs import log_event
 from bot.services import linking
@@ -25,25 +26,17 @@ from bot.services.people import AccessRefused
 
 logger = logging.getLogger(__name__)
 
-# Moscow has been UTC+3 all year since 2014; a fixed offset needs no tz database.
-MOSCOW = timezone(timedelta(hours=3), "MSK")
-
 
 def format_day(moment: datetime) -> str:
-    locale = get_i18n().current_locale
-    return format_date(moment.astimezone(MOSCOW).date(), format="d MMMM y", locale=locale)
+    return texts.format_day(moment, get_i18n().current_locale)
 
 
 def until_text(expires_at: datetime | None) -> str:
-    if expires_at is None:
-        return _("no end date")
-    return _("until {date}").format(date=format_day(expires_at))
+    return texts.until_text(_, get_i18n().current_locale, expires_at)
 
 
 def scope_text(scope: Scope) -> str:
-    if scope is Scope.RECORDS:
-        return _("appointments and the medical record")
-    return _("appointments only")
+    return texts.scope_text(_, scope)
 
 
 def relation_text(relation: Relation) -> str:
@@ -100,15 +93,7 @@ def sensitive_deleted_text(kind: linking.Sensitive) -> str:
 
 
 def refusal_text(error: AccessRefused) -> str:
-    if error.reason == AccessRefused.EXPIRED:
-        return _("The access to this card has expired. You can link the policy again.")
-    if error.reason == AccessRefused.REVOKED:
-        return _("The access to this card was revoked or has ended. It is no longer in My people.")
-    if error.reason == AccessRefused.SCOPE:
-        return _("Your access to this card does not include this.")
-    if error.reason == AccessRefused.NO_OWN_CARD:
-        return _("First link your own policy: My people → My own policy.")
-    return _("This person is not in your list. Open My people.")
+    return texts.refusal_text(_, error)
 
 
 async def requester_of(
@@ -129,5 +114,4 @@ async def delete_sensitive(message: Message) -> None:
         log_event(logger, "message.delete_failed", logging.INFO, error=type(error).__name__)
 
 
-def esc(value: str) -> str:
-    return html.escape(value, quote=False)
+esc = texts.esc

@@ -100,19 +100,26 @@ async def answer_all(query: CallbackQuery, screens: Sequence[Screen]) -> None:
         if screen.placement is Placement.STRIP:
             await query.message.edit_reply_markup(reply_markup=None)
         elif screen.placement is Placement.EDIT and screen.file is None:
-            await query.message.edit_text(screen.text, reply_markup=inline_keyboard(screen))
+            await _edit_or_send(query.message, screen)
         else:
             await send(query.message, screen)
 
 
 async def answer_in_place(query: CallbackQuery, screen: Screen) -> None:
-    """A page that replaces the pressed one (paging): the same page pressed again changes
-    nothing; a message Telegram will not edit (say, too old) gets the page as a new one."""
+    """A page that replaces the pressed one (paging)."""
     await query.answer()
-    if not isinstance(query.message, Message):
+    if isinstance(query.message, Message):
+        await _edit_or_send(query.message, screen)
+
+
+async def _edit_or_send(message: Message, screen: Screen) -> None:
+    """Replace the message's text: the same text again changes nothing; a message Telegram
+    will not edit (too old, or a photo without text) gets the screen as a new one."""
+    if message.text is None:
+        await send(message, screen)
         return
     try:
-        await query.message.edit_text(screen.text, reply_markup=inline_keyboard(screen))
+        await message.edit_text(screen.text, reply_markup=inline_keyboard(screen))
     except TelegramBadRequest as error:
         if "not modified" not in str(error):
-            await send(query.message, screen)
+            await send(message, screen)

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.flows import owner_access
 from keyboards.policies import add_person_keyboard
 
 
@@ -88,27 +89,13 @@ def whose_card_keyboard(people: Sequence[tuple[int, str]]) -> InlineKeyboardMark
 def revoke_keyboard(
     refs: Sequence[tuple[str, str]], *, in_place: bool = False
 ) -> InlineKeyboardMarkup:
-    """One "revoke" button per recipient: (grant ref, recipient name). A button only asks;
-    the access ends after "Yes, revoke". `in_place`: the list's own buttons (they edit the
-    list); otherwise a notification's (the question comes as a new message)."""
-    builder = InlineKeyboardBuilder()
-    for ref, name in refs:
-        builder.button(
-            text=_("❌ Revoke: {name}").format(name=name),
-            callback_data=AccessCb(action=AccessAction.REVOKE, ref=ref, n=not in_place),
-        )
-    builder.adjust(1)
-    return builder.as_markup()
-
-
-def revoke_confirm_keyboard(ref: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("Yes, revoke"), callback_data=AccessCb(action=AccessAction.REVOKE_CONFIRM, ref=ref)
+    """The revoke buttons of `bot.flows.owner_access` (the "someone got access" alert's)."""
+    rows = owner_access.revoke_rows(_, refs, in_place=in_place)
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=b.text, callback_data=b.action) for b in row] for row in rows
+        ]
     )
-    builder.button(text=_("No, keep access"), callback_data=AccessCb(action=AccessAction.KEEP))
-    builder.adjust(1)
-    return builder.as_markup()
 
 
 def access_list_button(builder: InlineKeyboardBuilder) -> None:

@@ -14,8 +14,8 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from backend_client.models import Requester, Scope, Section
-from bot.crypto import FieldCipher, requester_id_for
+from backend_client.models import Scope, Section
+from bot.crypto import FieldCipher
 from bot.db.models import LinkedPerson
 from bot.flows.context import FlowContext
 from bot.flows.records_screens import (
@@ -35,9 +35,9 @@ from bot.flows.records_screens import (
     sections_rows,
     trend_rows,
 )
+from bot.flows.requester import requester_of
 from bot.flows.screens import FileOut, Placement, Screen
 from bot.logs import log_event, pseudonym
-from bot.services import linking
 from bot.services import people as people_service
 from bot.services.people import REMEMBERED_PERSON_KEY, AccessRefused, Person
 from bot.services.records.browse import RecordDesk, is_own, moscow_today
@@ -73,15 +73,6 @@ def _alert(t: FlowContext, error: AccessRefused) -> list[Screen]:
     return [Screen(refusal(t, error), placement=Placement.ALERT)]
 
 
-async def _requester(t: FlowContext) -> Requester:
-    """The user as the backend knows them: a keyed pseudonym and the name the SMS uses."""
-    ctx = t
-    fallback = linking.unverified_requester_name(t.first_name)
-    cipher = FieldCipher(ctx.keys)
-    name = await people_service.requester_name(ctx.session, cipher, ctx.user, fallback, ctx.clock())
-    return Requester(id=requester_id_for(ctx.keys, ctx.user.telegram_id), display_name=name)
-
-
 async def _desk(t: FlowContext) -> RecordDesk:
     ctx = t
     return RecordDesk(
@@ -89,7 +80,7 @@ async def _desk(t: FlowContext) -> RecordDesk:
         ctx.backend,
         FieldCipher(ctx.keys),
         ctx.user,
-        await _requester(t),
+        await requester_of(t),
         ctx.settings.backend.backend_timeout_seconds,
         ctx.clock,
     )

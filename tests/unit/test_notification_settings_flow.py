@@ -21,14 +21,7 @@ from bot.keys import AppKeys
 from bot.services.notifications.settings import load_prefs
 from bot.settings import Settings
 from keyboards.notifications import NotifySetCb
-
-
-def translate(msgid: str, locale: str) -> str:
-    return msgid
-
-
-def plural(singular: str, many: str, n: int, locale: str) -> str:
-    return singular if n == 1 else many
+from tests.unit.flow_context import english_context
 
 
 @pytest.fixture
@@ -46,9 +39,7 @@ async def ctx(
         )
         session.add(user)
         await session.flush()
-        yield FlowContext(
-            user, session, clock, "en", ("en", "ru"), translate, backend, keys, settings, plural
-        )
+        yield english_context(user, session, clock, backend=backend, keys=keys, settings=settings)
 
 
 def texts(screen: Screen) -> list[str]:

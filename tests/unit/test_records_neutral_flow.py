@@ -35,6 +35,7 @@ from keyboards.records import (
     RecTrendCb,
     RecWhoCb,
 )
+from tests.unit.flow_context import english_context
 from tests.unit.flow_fixtures import backend, chat_for, clock, sandbox_template, settings
 from tests.unit.policies_support import Chat, people_rows, persona
 
@@ -53,14 +54,6 @@ CALLBACKS: dict[str, type[CallbackData]] = {
     "rj": RecJournalCb,
     "rw": RecWhoCb,
 }
-
-
-def translate(msgid: str, locale: str) -> str:
-    return msgid
-
-
-def english_plural(singular: str, plural: str, n: int, locale: str) -> str:
-    return singular if n == 1 else plural
 
 
 class DictMemory:
@@ -96,18 +89,14 @@ async def talk(
     async with sessionmaker() as session:
         user = await session.scalar(select(User).where(User.telegram_id == TELEGRAM_ID))
         assert user is not None
-        yield FlowContext(
+        yield english_context(
             user,
             session,
             clock,
-            "en",
-            ("en", "ru"),
-            translate,
-            backend,
-            keys,
-            settings,
-            english_plural,
-            "Галина",
+            backend=backend,
+            keys=keys,
+            settings=settings,
+            first_name="Галина",
         )
 
 

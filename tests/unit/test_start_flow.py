@@ -5,20 +5,16 @@ menu's entries and their ids; and button ids that Telegram's CallbackData still 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from backend_client.protocol import RecordsBackend
 from bot.clock import FrozenClock
 from bot.db.models import User
 from bot.flows import menu
 from bot.flows import start as flow
 from bot.flows.context import FlowContext
 from bot.flows.screens import Placement
-from bot.keys import AppKeys
-from bot.settings import Settings
 from keyboards.start import ConsentAction, ConsentCb, LanguageCb
+from tests.unit.flow_context import english_context
 
 NOW = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
 CATALOG = {("ru", "Language changed"): "Язык изменён", ("ru", "Thank you"): "Спасибо"}
@@ -37,18 +33,9 @@ def translate(msgid: str, locale: str) -> str:
 
 
 def context(user: User, session: Session | None = None, locale: str = "en") -> FlowContext:
-    return FlowContext(
-        user=user,
-        session=cast(AsyncSession, session or Session()),
-        clock=FrozenClock(NOW),
-        locale=locale,
-        locales=("en", "ru"),
-        translate=translate,
-        # Not used by this flow: none of its steps reads records, keys or settings.
-        backend=cast(RecordsBackend, None),
-        keys=cast(AppKeys, None),
-        settings=cast(Settings, None),
-        plural=lambda one, many, n, locale: one if n == 1 else many,
+    # No backend, keys or settings: none of this flow's steps reads them.
+    return english_context(
+        user, session or Session(), FrozenClock(NOW), locale=locale, translate=translate
     )
 
 
