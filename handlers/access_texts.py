@@ -13,7 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_time
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend_client.models import Relation, Requester, Scope
+from backend_client.models import Requester, Scope
 from bot.crypto import FieldCipher, requester_id_for
 from bot.db.models import User
 from bot.flows import access_texts as texts
@@ -37,14 +37,6 @@ def until_text(expires_at: datetime | None) -> str:
 
 def scope_text(scope: Scope) -> str:
     return texts.scope_text(_, scope)
-
-
-def relation_text(relation: Relation) -> str:
-    if relation is Relation.SELF:
-        return _("my card")
-    if relation is Relation.CHILD:
-        return _("child")
-    return _("relative")
 
 
 def wait_text(seconds: int) -> str:

@@ -1,4 +1,6 @@
-"""Buttons of "My people", the whose-card picker and the owner's access list (ids only)."""
+"""Button ids of "My people" and of the owner's access list, as Telegram packs them, and the
+access buttons of modules that are not flows yet; My people's own buttons are the flow's
+(`bot.flows.people`)."""
 
 from __future__ import annotations
 
@@ -8,10 +10,8 @@ from enum import StrEnum
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.flows import owner_access
-from keyboards.policies import add_person_keyboard
 
 
 class PersonAction(StrEnum):
@@ -47,45 +47,6 @@ class AccessCb(CallbackData, prefix="acc"):
     n: bool = False
 
 
-def people_keyboard(people: Sequence[tuple[int, str]], has_own_card: bool) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for person_id, label in people:
-        builder.button(text=label, callback_data=PersonCb(action=PersonAction.VIEW, id=person_id))
-    add_person_keyboard(builder, has_own_card)
-    builder.adjust(1)
-    return builder.as_markup()
-
-
-def person_keyboard(person_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("🗑 Remove from My people"),
-        callback_data=PersonCb(action=PersonAction.UNLINK, id=person_id),
-    )
-    return builder.as_markup()
-
-
-def unlink_confirm_keyboard(person_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("Yes, remove"),
-        callback_data=PersonCb(action=PersonAction.UNLINK_CONFIRM, id=person_id),
-    )
-    builder.button(
-        text=_("No, keep"), callback_data=PersonCb(action=PersonAction.VIEW, id=person_id)
-    )
-    builder.adjust(1)
-    return builder.as_markup()
-
-
-def whose_card_keyboard(people: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for person_id, label in people:
-        builder.button(text=label, callback_data=PersonCb(action=PersonAction.PICK, id=person_id))
-    builder.adjust(1)
-    return builder.as_markup()
-
-
 def revoke_keyboard(
     refs: Sequence[tuple[str, str]], *, in_place: bool = False
 ) -> InlineKeyboardMarkup:
@@ -95,12 +56,4 @@ def revoke_keyboard(
         inline_keyboard=[
             [InlineKeyboardButton(text=b.text, callback_data=b.action) for b in row] for row in rows
         ]
-    )
-
-
-def access_list_button(builder: InlineKeyboardBuilder) -> None:
-    """The button "Who has access to my card": the owner's list with its revoke buttons, as a
-    new message; it works with or without consent."""
-    builder.button(
-        text=_("🔑 Who has access to my card"), callback_data=AccessCb(action=AccessAction.LIST)
     )

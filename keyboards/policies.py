@@ -57,15 +57,6 @@ class AsRelativeCb(CallbackData, prefix="lar"):
     go: bool = True
 
 
-def add_person_keyboard(builder: InlineKeyboardBuilder, has_own_card: bool) -> None:
-    if not has_own_card:
-        builder.button(text=_("➕ My own policy"), callback_data=LinkStartCb(kind=LinkKind.SELF))
-    builder.button(
-        text=_("➕ A relative's policy"), callback_data=LinkStartCb(kind=LinkKind.RELATIVE)
-    )
-    builder.button(text=_("➕ A child under 15"), callback_data=LinkStartCb(kind=LinkKind.CHILD))
-
-
 def share_phone_keyboard() -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(
         keyboard=[[KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)]],

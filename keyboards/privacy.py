@@ -1,13 +1,11 @@
+"""The "My data" buttons' ids as Telegram's CallbackData packs them: the handlers' filters and
+the ids of `bot.flows.privacy` (a test keeps them equal, so old buttons keep working)."""
+
 from __future__ import annotations
 
 from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
-
-from keyboards.people import access_list_button
 
 
 class PrivacyAction(StrEnum):
@@ -21,23 +19,3 @@ class PrivacyAction(StrEnum):
 
 class PrivacyCb(CallbackData, prefix="priv"):
     action: PrivacyAction
-
-
-def confirm_keyboard(
-    confirm: PrivacyAction, confirm_text: str, *, with_access: bool = False
-) -> InlineKeyboardMarkup:
-    """Yes / No; `with_access` adds "Who has access to my card" (to revoke before or after)."""
-    builder = InlineKeyboardBuilder()
-    builder.button(text=confirm_text, callback_data=PrivacyCb(action=confirm))
-    if with_access:
-        access_list_button(builder)
-    builder.button(text=_("No, keep it"), callback_data=PrivacyCb(action=PrivacyAction.KEEP))
-    builder.adjust(1)
-    return builder.as_markup()
-
-
-def access_keyboard() -> InlineKeyboardMarkup:
-    """Just "Who has access to my card": left under "Consent withdrawn" when others have it."""
-    builder = InlineKeyboardBuilder()
-    access_list_button(builder)
-    return builder.as_markup()

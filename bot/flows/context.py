@@ -4,8 +4,9 @@ messenger the update came from."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,3 +47,16 @@ class FlowContext:
     def in_locale(self, locale: str) -> FlowContext:
         """The same update, answered in another language (the one just chosen)."""
         return replace(self, locale=locale)
+
+
+class Memory(Protocol):
+    """What a conversation remembers between its steps (ids and small values only; aiogram's
+    FSMContext fits, and so does any store with these three methods)."""
+
+    async def get_data(self) -> dict[str, Any]: ...
+
+    async def update_data(
+        self, data: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> dict[str, Any]: ...
+
+    async def clear(self) -> None: ...

@@ -11,13 +11,12 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Sequence
 
 from backend_client.models import Scope, Section
 from bot.crypto import FieldCipher
 from bot.db.models import LinkedPerson
-from bot.flows.context import FlowContext
+from bot.flows.context import FlowContext, Memory
 from bot.flows.records_screens import (
     chart_labels,
     document_labels,
@@ -55,18 +54,6 @@ show (a document's "back to the list" returns to that page)."""
 
 Say = Callable[[Sequence[Screen]], Awaitable[None]]
 """Screens sent at once, before a long task (export) goes on."""
-
-
-class Memory(Protocol):
-    """The conversation's data (aiogram's FSMContext fits)."""
-
-    async def get_data(self) -> dict[str, Any]: ...
-
-    async def update_data(
-        self, data: Mapping[str, Any] | None = None, **kwargs: Any
-    ) -> dict[str, Any]: ...
-
-    async def clear(self) -> None: ...
 
 
 def _alert(t: FlowContext, error: AccessRefused) -> list[Screen]:

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 from backend_client.models import Section
 from bot.flows import records as flow
-from bot.flows.context import FlowContext
-from bot.flows.records import Memory, Say
+from bot.flows.context import FlowContext, Memory
+from bot.flows.records import Say
 from bot.flows.records_screens import DOC_OPEN, DOC_PDF, WHO_ID
 from bot.flows.screens import Screen
 from bot.services.records.periods import Period
