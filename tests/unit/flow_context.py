@@ -3,12 +3,16 @@ are (no catalog), English plurals, the test's clock and backend."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, cast
 
+import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend_client.protocol import RecordsBackend
 from bot.clock import Clock
+from bot.db.engine import SessionMaker
 from bot.db.models import User
 from bot.flows.context import FlowContext
 from bot.keys import AppKeys
@@ -49,3 +53,47 @@ def english_context(
         plural=english_plural,
         first_name=first_name,
     )
+
+
+class DictMemory:
+    """A conversation's memory as FSMContext keeps it, in a dict."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {}
+
+    async def get_data(self) -> dict[str, Any]:
+        return dict(self.data)
+
+    async def update_data(
+        self, data: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        self.data.update(data or {}, **kwargs)
+        return dict(self.data)
+
+    async def clear(self) -> None:
+        self.data.clear()
+
+
+ContextOf = Callable[[int], Awaitable[FlowContext]]
+
+
+@pytest.fixture
+async def context_of(
+    sessionmaker: SessionMaker,
+    clock: Clock,
+    backend: RecordsBackend,
+    keys: AppKeys,
+    settings: Settings,
+) -> AsyncIterator[ContextOf]:
+    """The context of the bot's user with this Telegram id (linked through the bot first),
+    on one session for the test."""
+    async with sessionmaker() as session:
+
+        async def make(telegram_id: int) -> FlowContext:
+            user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
+            assert user is not None
+            return english_context(
+                user, session, clock, backend=backend, keys=keys, settings=settings
+            )
+
+        yield make

@@ -5,51 +5,23 @@ first; then the flow is called directly, with the owner's context.)"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from backend_client.sandbox import SandboxBackend
-from bot.clock import FrozenClock
-from bot.db.engine import SessionMaker
-from bot.db.models import User
 from bot.flows import owner_access as flow
-from bot.flows.context import FlowContext
 from bot.flows.screens import Placement, Screen
-from bot.keys import AppKeys
-from bot.settings import Settings
 from keyboards.people import AccessAction, AccessCb
-from tests.unit.flow_context import english_context
+from tests.unit.flow_context import context_of
 from tests.unit.flow_fixtures import backend, chat_for, clock, sandbox_template, settings
 from tests.unit.test_owner_revokes_access import daughter_has_access, owner_and_daughter
 
-__all__ = ["backend", "chat_for", "clock", "sandbox_template", "settings"]
+__all__ = ["backend", "chat_for", "clock", "context_of", "sandbox_template", "settings"]
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Result.tuples:DeprecationWarning")
 
 OWNER = 7300
-
-
-@pytest.fixture
-async def context_of(
-    sessionmaker: SessionMaker,
-    clock: FrozenClock,
-    backend: SandboxBackend,
-    keys: AppKeys,
-    settings: Settings,
-) -> AsyncIterator[Any]:
-    async with sessionmaker() as session:
-
-        async def make(telegram_id: int) -> FlowContext:
-            user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
-            assert user is not None
-            return english_context(
-                user, session, clock, backend=backend, keys=keys, settings=settings
-            )
-
-        yield make
 
 
 def revoke_ids(screen: Screen) -> list[str]:

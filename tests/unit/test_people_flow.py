@@ -5,54 +5,30 @@ nothing, and the "for whom" picker; every button id is what Telegram's factories
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from backend_client.models import Scope
 from backend_client.sandbox import SandboxBackend
-from bot.clock import FrozenClock
 from bot.crypto import requester_id_for
 from bot.db.engine import SessionMaker
-from bot.db.models import User
 from bot.flows import people as flow
 from bot.flows.context import FlowContext
 from bot.flows.screens import Placement, Screen
-from bot.keys import AppKeys
 from bot.services.people import REMEMBERED_PERSON_KEY
-from bot.settings import Settings
 from keyboards.people import PersonAction, PersonCb
 from keyboards.policies import LinkKind, LinkStartCb
-from tests.unit.flow_context import english_context
+from tests.unit.flow_context import DictMemory, context_of
 from tests.unit.flow_fixtures import backend, chat_for, clock, sandbox_template, settings
 from tests.unit.policies_support import Chat, people_rows, persona
 
-__all__ = ["backend", "chat_for", "clock", "sandbox_template", "settings"]
+__all__ = ["backend", "chat_for", "clock", "context_of", "sandbox_template", "settings"]
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Result.tuples:DeprecationWarning")
 
 ME = 7400
-
-
-class DictMemory:
-    """The conversation's data, as FSMContext keeps it."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, Any] = {}
-
-    async def get_data(self) -> dict[str, Any]:
-        return dict(self.data)
-
-    async def update_data(
-        self, data: Mapping[str, Any] | None = None, **kwargs: Any
-    ) -> dict[str, Any]:
-        self.data.update(data or {}, **kwargs)
-        return dict(self.data)
-
-    async def clear(self) -> None:
-        self.data.clear()
 
 
 class Shown:
@@ -65,26 +41,6 @@ class Shown:
     async def __call__(self, screens: Sequence[Screen]) -> bool:
         self.screens.extend(screens)
         return self.reaches
-
-
-@pytest.fixture
-async def context_of(
-    sessionmaker: SessionMaker,
-    clock: FrozenClock,
-    backend: SandboxBackend,
-    keys: AppKeys,
-    settings: Settings,
-) -> AsyncIterator[Any]:
-    async with sessionmaker() as session:
-
-        async def make(telegram_id: int) -> FlowContext:
-            user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
-            assert user is not None
-            return english_context(
-                user, session, clock, backend=backend, keys=keys, settings=settings
-            )
-
-        yield make
 
 
 async def me_and_mama(chat_for: Any, backend: SandboxBackend, telegram_id: int) -> Chat:

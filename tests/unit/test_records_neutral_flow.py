@@ -5,7 +5,7 @@ Telegram's CallbackData classes (keyboards/records.py) parse."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import pytest
@@ -35,7 +35,7 @@ from keyboards.records import (
     RecTrendCb,
     RecWhoCb,
 )
-from tests.unit.flow_context import english_context
+from tests.unit.flow_context import DictMemory, english_context
 from tests.unit.flow_fixtures import backend, chat_for, clock, sandbox_template, settings
 from tests.unit.policies_support import Chat, people_rows, persona
 
@@ -54,25 +54,6 @@ CALLBACKS: dict[str, type[CallbackData]] = {
     "rj": RecJournalCb,
     "rw": RecWhoCb,
 }
-
-
-class DictMemory:
-    """The conversation's data, as FSMContext keeps it."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, Any] = {}
-
-    async def get_data(self) -> dict[str, Any]:
-        return dict(self.data)
-
-    async def update_data(
-        self, data: Mapping[str, Any] | None = None, **kwargs: Any
-    ) -> dict[str, Any]:
-        self.data.update(data or {}, **kwargs)
-        return dict(self.data)
-
-    async def clear(self) -> None:
-        self.data.clear()
 
 
 @pytest.fixture
