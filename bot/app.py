@@ -36,7 +36,7 @@ class App:
     dispatcher: Dispatcher
 
 
-REDIS_TIMEOUT_SECONDS = 2.0
+REDIS_SOCKET_TIMEOUT_SECONDS = 2.0
 
 
 @asynccontextmanager
@@ -59,8 +59,8 @@ async def open_app(
         # A stalled Redis ends in an error after a moment, never a hung update or worker.
         Redis.from_url(
             settings.redis.redis_url,
-            socket_timeout=REDIS_TIMEOUT_SECONDS,
-            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
+            socket_connect_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
         )
         if settings.redis.redis_url
         else None

@@ -21,6 +21,7 @@ from backend_client.protocol import RecordsBackend
 from bot.backend_budget import install_interaction_budget
 from bot.clock import Clock
 from bot.db.engine import SessionMaker
+from bot.flows.screens import N_
 from bot.i18n import UserLocaleMiddleware, create_i18n
 from bot.isolation import LeasedRedisEventIsolation
 from bot.keys import AppKeys
@@ -133,11 +134,6 @@ def create_dispatcher(
     dispatcher.errors.outer_middleware(locale_middleware)
     dispatcher.include_router(setup_routers())
     return dispatcher
-
-
-def N_(text: str) -> str:
-    """Marks a msgid for extraction; translated later, per locale, by `i18n.gettext`."""
-    return text
 
 
 BOT_COMMANDS: tuple[tuple[str, str], ...] = (

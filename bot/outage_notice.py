@@ -15,7 +15,6 @@ the one Telegram reports for the user, and the per-chat memory is this process's
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import OrderedDict
 
@@ -90,7 +89,6 @@ class OutageNotice:
             )
         except Exception as error:  # noqa: BLE001 - a courtesy; the update itself is kept
             log_event(logger, "webhook.notice_failed", logging.INFO, error=type(error).__name__)
-            with contextlib.suppress(KeyError):
-                del self._told[chat_id]  # not told after all: the next update tries again
+            self._told.pop(chat_id, None)  # not told after all: the next update tries again
             return False
         return True

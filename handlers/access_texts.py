@@ -17,11 +17,11 @@ from backend_client.models import Requester, Scope
 from bot.crypto import FieldCipher, requester_id_for
 from bot.db.models import User
 from bot.flows import access_texts as texts
-from bot.flows.access_texts import MOSCOW
 from bot.keys import AppKeys
 from bot.logs import log_event
 from bot.services import linking
 from bot.services import people as people_service
+from bot.services.appointments.clock import MOSCOW
 from bot.services.people import AccessRefused
 
 logger = logging.getLogger(__name__)

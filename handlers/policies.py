@@ -42,11 +42,11 @@ from backend_client.protocol import (
 from bot.clock import Clock
 from bot.crypto import FieldCipher, requester_id_for
 from bot.db.models import LinkDraft, LinkedPerson, User
-from bot.flows.access_texts import MOSCOW
 from bot.keys import AppKeys
 from bot.logs import log_event, pseudonym
 from bot.services import linking
 from bot.services import people as people_service
+from bot.services.appointments.clock import MOSCOW
 from handlers.access_texts import (
     delete_sensitive,
     esc,

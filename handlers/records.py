@@ -15,8 +15,8 @@ from bot.backend_budget import more_time
 from bot.flows import records as flow
 from bot.flows.context import FlowContext
 from bot.flows.records import NAV_KEY
-from bot.flows.screens import Placement, Screen
-from handlers.render import answer_all, answer_in_place, send_all
+from bot.flows.screens import Screen
+from handlers.render import answer_all, send_all
 from keyboards.menu import MENU_RECORDS
 from keyboards.records import (
     DocAction,
@@ -57,11 +57,7 @@ async def show_list(
     query: CallbackQuery, callback_data: RecListCb, state: FSMContext, flow_ctx: FlowContext
 ) -> None:
     cb = callback_data
-    screens = await flow.show_list(flow_ctx, state, cb.p, cb.s, cb.f, cb.n, cb.m)
-    if len(screens) == 1 and screens[0].placement is Placement.EDIT:
-        await answer_in_place(query, screens[0])
-        return
-    await answer_all(query, screens)
+    await answer_all(query, await flow.show_list(flow_ctx, state, cb.p, cb.s, cb.f, cb.n, cb.m))
 
 
 @router.callback_query(RecDocCb.filter(F.a == DocAction.OPEN))

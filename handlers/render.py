@@ -9,7 +9,6 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     ReplyKeyboardMarkup,
@@ -17,18 +16,12 @@ from aiogram.types import (
 )
 
 from bot.flows.screens import Placement, Screen
+from keyboards.inline import inline_markup
 from keyboards.menu import menu_keyboard
 
 
 def inline_keyboard(screen: Screen) -> InlineKeyboardMarkup | None:
-    if not screen.rows:
-        return None
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=b.text, callback_data=b.action) for b in row]
-            for row in screen.rows
-        ]
-    )
+    return inline_markup(screen.rows)
 
 
 def reply_keyboard(screen: Screen) -> ReplyKeyboardMarkup | None:
@@ -64,20 +57,6 @@ async def send(message: Message, screen: Screen) -> None:
     await message.answer(screen.text, reply_markup=markup, protect_content=screen.protect)
 
 
-async def answer(query: CallbackQuery, screen: Screen) -> None:
-    """A screen in answer to a button: a popup, an edit of the pressed message, or a new one."""
-    if screen.placement in (Placement.POPUP, Placement.ALERT):
-        await query.answer(screen.text, show_alert=screen.placement is Placement.ALERT)
-        return
-    await query.answer()
-    if not isinstance(query.message, Message):
-        return
-    if screen.placement is Placement.EDIT and screen.file is None:
-        await query.message.edit_text(screen.text, reply_markup=inline_keyboard(screen))
-        return
-    await send(query.message, screen)
-
-
 async def send_all(message: Message, screens: Sequence[Screen]) -> None:
     """A flow's answer to a message: each screen a new message, in order."""
     for screen in screens:
@@ -103,13 +82,6 @@ async def answer_all(query: CallbackQuery, screens: Sequence[Screen]) -> None:
             await _edit_or_send(query.message, screen)
         else:
             await send(query.message, screen)
-
-
-async def answer_in_place(query: CallbackQuery, screen: Screen) -> None:
-    """A page that replaces the pressed one (paging)."""
-    await query.answer()
-    if isinstance(query.message, Message):
-        await _edit_or_send(query.message, screen)
 
 
 async def _edit_or_send(message: Message, screen: Screen) -> None:

@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.flows import owner_access
+from keyboards.inline import inline_markup
 
 
 class PersonAction(StrEnum):
@@ -51,9 +52,6 @@ def revoke_keyboard(
     refs: Sequence[tuple[str, str]], *, in_place: bool = False
 ) -> InlineKeyboardMarkup:
     """The revoke buttons of `bot.flows.owner_access` (the "someone got access" alert's)."""
-    rows = owner_access.revoke_rows(_, refs, in_place=in_place)
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=b.text, callback_data=b.action) for b in row] for row in rows
-        ]
-    )
+    markup = inline_markup(owner_access.revoke_rows(_, refs, in_place=in_place))
+    assert markup is not None, "a revoke keyboard for nobody"
+    return markup

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from babel.dates import format_date
 
 from backend_client.models import Scope
+from bot.services.appointments.clock import MOSCOW
 from bot.services.people import AccessRefused
 
 Gettext = Callable[[str], str]
-
-# Moscow has been UTC+3 all year since 2014; a fixed offset needs no tz database.
-MOSCOW = timezone(timedelta(hours=3), "MSK")
 
 
 def esc(value: str) -> str:

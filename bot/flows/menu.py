@@ -10,12 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.flows.screens import Button
-
-
-def N_(text: str) -> str:
-    """Marks a msgid for extraction; translated where it is shown, in the reader's locale."""
-    return text
+from bot.flows.screens import N_, Button
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,15 +61,14 @@ def _alert(t: FlowContext, error: AccessRefused) -> list[Screen]:
 
 
 async def _desk(t: FlowContext) -> RecordDesk:
-    ctx = t
     return RecordDesk(
-        ctx.session,
-        ctx.backend,
-        FieldCipher(ctx.keys),
-        ctx.user,
+        t.session,
+        t.backend,
+        FieldCipher(t.keys),
+        t.user,
         await requester_of(t),
-        ctx.settings.backend.backend_timeout_seconds,
-        ctx.clock,
+        t.settings.backend.backend_timeout_seconds,
+        t.clock,
     )
 
 
@@ -78,10 +77,7 @@ def _label(t: FlowContext, row: LinkedPerson) -> str:
 
 
 async def _eligible(t: FlowContext) -> list[Person]:
-    ctx = t
-    people = await people_service.list_people(
-        ctx.session, FieldCipher(ctx.keys), ctx.user, ctx.clock()
-    )
+    people = await people_service.list_people(t.session, FieldCipher(t.keys), t.user, t.clock())
     return people_service.whose_card(people, None, Scope.RECORDS).choices
 
 
@@ -124,13 +120,10 @@ def _chunks(chunks: Sequence[str], last: Screen) -> list[Screen]:
 async def open_records(t: FlowContext, memory: Memory) -> list[Screen]:
     """/records or the menu: a menu tap ends whatever flow was open; the chosen person stays."""
     _ = t.gettext
-    ctx = t
     remembered = (await memory.get_data()).get(REMEMBERED_PERSON_KEY)
     await memory.clear()
     await memory.update_data({REMEMBERED_PERSON_KEY: remembered})
-    people = await people_service.list_people(
-        ctx.session, FieldCipher(ctx.keys), ctx.user, ctx.clock()
-    )
+    people = await people_service.list_people(t.session, FieldCipher(t.keys), t.user, t.clock())
     choice = people_service.whose_card(people, remembered, Scope.RECORDS)
     if choice.chosen is None and not choice.choices:
         if people:

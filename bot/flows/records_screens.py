@@ -11,8 +11,7 @@ from collections.abc import Sequence
 
 from backend_client.models import AccessAction, AccessLogEntry, Relation, Section
 from bot.flows.context import FlowContext
-from bot.flows.menu import N_
-from bot.flows.screens import MAX_ACTION_BYTES, Button
+from bot.flows.screens import MAX_ACTION_BYTES, N_, Button
 from bot.services.people import AccessRefused
 from bot.services.records.browse import ListPage
 from bot.services.records.chart import ChartLabels

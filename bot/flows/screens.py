@@ -10,6 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+
+def N_(text: str) -> str:
+    """Marks a msgid for extraction; translated later, where it is shown, in the reader's
+    locale."""
+    return text
+
+
 MAX_ACTION_BYTES = 64  # Telegram's callback_data limit; MAX's payload is larger
 
 
