@@ -107,8 +107,10 @@ async def test_the_token_bucket_is_shared_by_all_workers(
 
     await asyncio.gather(send(first, range(0, 20)), send(second, range(100, 120)))
     elapsed = time.monotonic() - started
-    # 40 sends at 40/s together (one in the bucket at the start): about a second, not half.
-    assert 0.9 < elapsed < 1.5
+    # 40 sends at 40/s together (one in the bucket at the start): about a second, not the
+    # half second of a bucket per worker. The upper bound leaves room for a loaded machine's
+    # scheduling delay (1.52 s seen under a CI run's load) and still fails at half the rate.
+    assert 0.9 < elapsed < 1.9
 
 
 async def test_a_429_pauses_every_worker_and_chats_are_paced_across_workers(
