@@ -31,7 +31,8 @@ from bot.db.migrate import upgrade
 from bot.db.models import LinkedPerson, User
 from bot.keys import AppKeys
 from bot.services.appointments.clock import msk_date
-from bot.services.appointments.watches import MAX_ACTIVE_WATCHES, run_watch_round
+from bot.services.appointments.watch_engine import run_watch_round
+from bot.services.appointments.watches import MAX_ACTIVE_WATCHES
 
 SPECIALTIES = (
     "therapist",

@@ -93,26 +93,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "migrate":
         _migrate(settings)
         return 0
-    if args.command in ("run", "worker") and settings.telegram.bot_token is None:
-        # Both talk to Telegram; the worker too (notifications), so it says so the same way.
-        print(
-            "configuration error: BOT_TOKEN is not set (get one from @BotFather, "
-            "or try `make demo`, which needs none)",
-            file=sys.stderr,
-        )
-        return 2
+    channel = settings.max.channel
+    if args.command in ("run", "worker"):
+        # Both talk to the messengers; the worker too (notifications), so it says so the same way.
+        if channel.telegram and settings.telegram.bot_token is None:
+            print(
+                "configuration error: BOT_TOKEN is not set (get one from @BotFather, "
+                "or try `make demo`, which needs none)",
+                file=sys.stderr,
+            )
+            return 2
+        if channel.max and settings.max.max_token is None:
+            print(
+                f"configuration error: MAX_TOKEN is not set (CHANNEL={channel.value}; "
+                "get one on MAX's platform for partners, or try `make demo CHANNEL=max`)",
+                file=sys.stderr,
+            )
+            return 2
     if args.command == "run":
         from bot import runtime
 
         if settings.database.is_sqlite:
             _migrate(settings)  # the embedded default has no separate migrate step
-        coroutine = (
-            runtime.run_webhook(settings)
-            if settings.webhook.webhook_url
-            else runtime.run_polling(settings)
-        )
         try:
-            asyncio.run(coroutine)
+            asyncio.run(runtime.run_bot(settings))
         except SettingsError as exc:  # a value only Telegram can judge, e.g. a refused token
             print(exc, file=sys.stderr)
             return 2

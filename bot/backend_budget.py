@@ -20,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, cast
 
@@ -65,6 +66,17 @@ def more_time() -> None:
     deadline = _deadline.get()
     if deadline is not None:
         deadline.renew()
+
+
+@contextmanager
+def interaction_budget(clock: Clock, seconds: float) -> Iterator[None]:
+    """One interaction's backend deadline, for the block (a channel without aiogram's
+    middlewares opens it around each update with this)."""
+    token = _deadline.set(Deadline(clock, seconds))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
 
 
 class BudgetedBackend:
@@ -143,12 +155,8 @@ class InteractionMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        token = _deadline.set(Deadline(self._clock, self._budget))
-        try:
-            with interactive_calls():
-                return await handler(event, data)
-        finally:
-            _deadline.reset(token)
+        with interaction_budget(self._clock, self._budget), interactive_calls():
+            return await handler(event, data)
 
 
 def install_interaction_budget(

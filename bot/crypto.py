@@ -54,7 +54,10 @@ class FieldCipher:
         return self.lookup_hash(value, purpose=purpose)[:16]
 
 
-def requester_id_for(keys: AppKeys, telegram_id: int) -> str:
-    """The stable pseudonymous id the backend knows a Telegram user by (never the raw id)."""
-    digest = hmac.new(keys.pseudonym, b"requester:" + str(telegram_id).encode(), hashlib.sha256)
-    return "tg-" + digest.hexdigest()[:32]
+def requester_id_for(keys: AppKeys, messenger_key: int | str) -> str:
+    """The stable pseudonymous id the backend knows a user by (never the raw id):
+    `User.messenger_key` — a Telegram id as it always was (`tg-...`), `max:<id>` (`max-...`)."""
+    key = str(messenger_key)
+    channel = key.rpartition(":")[0]
+    digest = hmac.new(keys.pseudonym, b"requester:" + key.encode(), hashlib.sha256)
+    return f"{channel or 'tg'}-" + digest.hexdigest()[:32]

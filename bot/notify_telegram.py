@@ -22,8 +22,8 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 
-from bot.services.notifications.delivery import Outcome, SendResult
 from bot.services.notifications.render import NotificationView
+from bot.services.notifications.sending import Outcome, SendResult
 from keyboards.notifications import notification_keyboard
 
 

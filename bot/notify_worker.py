@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
 from bot.crypto import FieldCipher
+from bot.db.models import MAX
 from bot.notify_telegram import TelegramSender
 from bot.outages import REDIS, Backoff, Circuit, OutageLog, keep_running
-from bot.services.appointments.watches import WatchEngine, watch_loop
+from bot.services.appointments.watch_engine import WatchEngine, watch_loop
 from bot.services.notifications.decisions import Decision
 from bot.services.notifications.delivery import JOB as DELIVER_JOB
 from bot.services.notifications.delivery import DeliveryLoop
@@ -28,7 +29,10 @@ from bot.services.notifications.outbox import ClaimedMessage
 from bot.services.notifications.pacing import LOCAL_SHARE, FallbackGate, Gate, MemoryGate, RedisGate
 from bot.services.notifications.planner import plan_reminders
 from bot.services.notifications.prepare import SendContext, prepare
+from bot.services.notifications.render import NotificationView
+from bot.services.notifications.sending import Outcome, SendFn, SendResult
 from bot.services.notifications.slot_hits import OutboxSlotHitNotifier
+from max_channel.notify import MaxSender
 
 
 class Job(StrEnum):
@@ -71,17 +75,31 @@ def create_delivery(app: App) -> DeliveryLoop:
     async def prepare_message(session: AsyncSession, message: ClaimedMessage) -> Decision:
         return await prepare(session, context, message, app.clock())
 
+    telegram: SendFn = (
+        TelegramSender(app.telegram_bot, paid_broadcast=config.paid_broadcast)
+        if app.telegram_bot is not None
+        else _channel_off
+    )
+    others: dict[str, SendFn] = {}
+    if app.max_bot is not None:
+        others[MAX] = MaxSender(app.max_bot)
     return DeliveryLoop(
         app.sessionmaker,
         prepare_message,
-        TelegramSender(app.bot, paid_broadcast=config.paid_broadcast),
+        telegram,
         create_gate(app, redis),
         clock=app.clock,
         concurrency=config.send_concurrency,
         lease_seconds=config.lease_seconds,
         journal=create_journal(app, redis),
         outages=outages,
+        other_channels=others,
     )
+
+
+async def _channel_off(chat_id: int, view: NotificationView) -> SendResult:
+    """No Telegram bot here (CHANNEL=max): a Telegram user's row waits for one that has it."""
+    return SendResult(Outcome.NETWORK, reason="channel_off")
 
 
 async def run_notification_jobs(app: App, stop: asyncio.Event, jobs: set[Job]) -> None:

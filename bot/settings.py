@@ -14,29 +14,17 @@ from typing import Self
 
 from dotenv.parser import parse_stream
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
 
-_BASE_CONFIG = SettingsConfigDict(
-    env_file=".env",
-    env_file_encoding="utf-8",
-    extra="ignore",
-    case_sensitive=False,
-    # `.env.example` ships `BOT_TOKEN=`, `SECRET_KEY=`, ...: an empty value means "unset" (the
-    # default applies), in the environment and in `.env` alike, so the copy works as shipped.
-    env_ignore_empty=True,
-)
+from bot.settings_fields import BASE_CONFIG, public_url, url_path, webhook_secret
+from bot.settings_max import MaxSettings
+
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
 
 
-def _url_path(value: str) -> str:
-    if not re.fullmatch(r"(/[A-Za-z0-9._~-]+)+", value):
-        raise ValueError("must be a path such as /telegram/webhook")
-    return value
-
-
 class TelegramSettings(BaseSettings):
-    model_config = _BASE_CONFIG
+    model_config = BASE_CONFIG
 
     bot_token: SecretStr | None = None
     telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
@@ -59,7 +47,7 @@ class TelegramSettings(BaseSettings):
 
 
 class DatabaseSettings(BaseSettings):
-    model_config = _BASE_CONFIG
+    model_config = BASE_CONFIG
 
     database_url: str = "sqlite+aiosqlite:///./var/emk-bot.sqlite3"
     # PostgreSQL: the longest one connect, statement or wait for a pooled connection may take.
@@ -86,7 +74,7 @@ class DatabaseSettings(BaseSettings):
 
 
 class RedisSettings(BaseSettings):
-    model_config = _BASE_CONFIG
+    model_config = BASE_CONFIG
 
     redis_url: str | None = None
     redis_prefix: str = "emk"
@@ -109,7 +97,7 @@ class BackendKind(StrEnum):
 
 
 class BackendSettings(BaseSettings):
-    model_config = _BASE_CONFIG
+    model_config = BASE_CONFIG
 
     backend: BackendKind = BackendKind.SANDBOX
     backend_url: str | None = None
@@ -139,7 +127,7 @@ class BackendSettings(BaseSettings):
 
 
 class WebhookSettings(BaseSettings):
-    model_config = _BASE_CONFIG
+    model_config = BASE_CONFIG
 
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
@@ -150,27 +138,17 @@ class WebhookSettings(BaseSettings):
     @field_validator("webhook_path")
     @classmethod
     def _path_shape(cls, value: str) -> str:
-        return _url_path(value)
+        return url_path(value)
 
     @field_validator("webhook_url")
     @classmethod
     def _url_shape(cls, value: str | None) -> str | None:
-        if value in (None, ""):
-            return None
-        assert value is not None
-        if not value.startswith("https://") and not value.startswith("http://127."):
-            raise ValueError("must be an https:// URL (Telegram only calls https)")
-        return value
+        return public_url(value, "Telegram")
 
     @field_validator("webhook_secret")
     @classmethod
     def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
-        # Telegram allows 1-256 characters A-Z, a-z, 0-9, _ and -; we ask for a real secret.
-        if value is not None and not re.fullmatch(
-            r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()
-        ):
-            raise ValueError("must be 16-256 characters of A-Z, a-z, 0-9, _ and -")
-        return value
+        return webhook_secret(value)
 
     @model_validator(mode="after")
     def _url_needs_secret(self) -> Self:
@@ -182,7 +160,7 @@ class WebhookSettings(BaseSettings):
 class NotificationSettings(BaseSettings):
     """Notification intake and delivery (the `worker` processes and the events endpoint)."""
 
-    model_config = _BASE_CONFIG
+    model_config = BASE_CONFIG
 
     # Signs pushed backend events (HMAC-SHA256 over "timestamp.body"); unset: endpoint off.
     events_secret: SecretStr | None = None
@@ -201,7 +179,7 @@ class NotificationSettings(BaseSettings):
     @field_validator("events_path")
     @classmethod
     def _path_shape(cls, value: str) -> str:
-        return _url_path(value)
+        return url_path(value)
 
     @field_validator("events_secret", mode="before")
     @classmethod
@@ -223,7 +201,7 @@ class NotificationSettings(BaseSettings):
 
 
 class AppSettings(BaseSettings):
-    model_config = _BASE_CONFIG
+    model_config = BASE_CONFIG
 
     log_level: str = "INFO"
     default_locale: str = "ru"
@@ -272,13 +250,14 @@ class AppSettings(BaseSettings):
 class Settings(BaseSettings):
     """All sections together; build with `load_settings()` to get one-line errors."""
 
-    model_config = _BASE_CONFIG
+    model_config = BASE_CONFIG
 
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     backend: BackendSettings = Field(default_factory=BackendSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+    max: MaxSettings = Field(default_factory=MaxSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     app: AppSettings = Field(default_factory=AppSettings)
 
@@ -317,13 +296,14 @@ def check_env_file(path: Path) -> None:
 
 def load_settings(**overrides: object) -> Settings:
     """Read every section from the environment, turning the first problem into one line."""
-    check_env_file(Path(str(_BASE_CONFIG["env_file"])))
+    check_env_file(Path(str(BASE_CONFIG["env_file"])))
     sections: dict[str, type[BaseSettings]] = {
         "telegram": TelegramSettings,
         "database": DatabaseSettings,
         "redis": RedisSettings,
         "backend": BackendSettings,
         "webhook": WebhookSettings,
+        "max": MaxSettings,
         "notifications": NotificationSettings,
         "app": AppSettings,
     }

@@ -1,234 +1,71 @@
-"""Texts of the appointments feature, built at call time in the user's language.
-
-Times are shown in Moscow time through Babel; a short date carries its year when it is not in
-the current (Moscow) year, so "20 Aug" and "20 Oct 2025" never look like the same season.
-Every backend value is escaped.
-"""
+"""The appointments texts (`bot.flows.appointment_texts`) in the current aiogram locale, for
+the Telegram code that is not a flow yet (slot watches) and the tests of the texts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import lazy_gettext as __
-from babel.dates import format_date, format_datetime, format_time
 
-from backend_client.models import Appointment, AppointmentStatus, Doctor, Referral, Specialty
+from backend_client.models import Appointment, AppointmentStatus, Doctor, Specialty
+from bot.flows import appointment_texts as texts
 from bot.services.appointments.booking import Failure
-from bot.services.appointments.clock import MOSCOW, msk_date
-from handlers.access_texts import esc
-
-SPECIALTY_NAMES = {
-    "therapist": __("Therapist"),
-    "gp": __("General practitioner"),
-    "pediatrician": __("Paediatrician"),
-    "ophthalmologist": __("Ophthalmologist"),
-    "surgeon": __("Surgeon"),
-    "ent": __("ENT doctor"),
-    "urologist": __("Urologist"),
-    "gynecologist": __("Obstetrician-gynaecologist"),
-    "dentist": __("Dentist"),
-    "cardiologist": __("Cardiologist"),
-    "endocrinologist": __("Endocrinologist"),
-    "neurologist": __("Neurologist"),
-    "gastroenterologist": __("Gastroenterologist"),
-}
-"""Names of the specialties the backend knows by code; the backend's own names are Russian."""
 
 
-def _locale() -> str:
-    return get_i18n().current_locale
+class AiogramTr:
+    """`bot.flows.appointment_texts.Tr` from aiogram's i18n context of this update."""
+
+    @property
+    def locale(self) -> str:
+        return get_i18n().current_locale
+
+    def gettext(self, msgid: str) -> str:
+        return _(msgid)
+
+
+TR = AiogramTr()
 
 
 def specialty_name(specialty: Specialty) -> str:
-    """The backend's (Russian) name in Russian; elsewhere ours by code, else the backend's."""
-    if _locale().startswith("ru") or specialty.code not in SPECIALTY_NAMES:
-        return specialty.name
-    return str(SPECIALTY_NAMES[specialty.code])
-
-
-def _same_year(day: date, today: date) -> bool:
-    return day.year == today.year
+    return texts.specialty_name(TR, specialty)
 
 
 def when_text(moment: datetime) -> str:
-    stamp = format_datetime(moment, "EEEE, d MMMM y, HH:mm", tzinfo=MOSCOW, locale=_locale())
-    return _("{when} (Moscow time)").format(when=stamp)
-
-
-def time_label(moment: datetime) -> str:
-    return format_time(moment, "HH:mm", tzinfo=MOSCOW, locale=_locale())
+    return texts.when_text(TR, moment)
 
 
 def short_when(moment: datetime, today: date) -> str:
-    """ "20 Aug, 10:45"; with the year when it is not `today`'s year (Moscow time)."""
-    pattern = "d MMM, HH:mm" if _same_year(msk_date(moment), today) else "d MMM y, HH:mm"
-    return format_datetime(moment, pattern, tzinfo=MOSCOW, locale=_locale())
-
-
-def day_title(day: date, today: date) -> str:
-    pattern = "EEEE, d MMMM" if _same_year(day, today) else "EEEE, d MMMM y"
-    return format_date(day, pattern, locale=_locale())
+    return texts.short_when(TR, moment, today)
 
 
 def short_day(day: date, today: date) -> str:
-    return format_date(day, "d MMM" if _same_year(day, today) else "d MMM y", locale=_locale())
+    return texts.short_day(TR, day, today)
 
 
 def doctor_lines(doctor: Doctor) -> list[str]:
-    lines = [
-        _("Doctor: {name}").format(name=esc(doctor.full_name)),
-        _("Specialty: {name}").format(name=esc(specialty_name(doctor.specialty))),
-        _("Clinic: {name}").format(name=esc(doctor.clinic.name)),
-        _("Address: {address}").format(address=esc(doctor.clinic.address)),
-    ]
-    if doctor.cabinet:
-        lines.append(_("Room: {cabinet}").format(cabinet=esc(doctor.cabinet)))
-    return lines
-
-
-def doctor_button(doctor: Doctor) -> str:
-    return f"{doctor.full_name} — {doctor.clinic.name}, {doctor.clinic.address}"
-
-
-def referral_button(referral: Referral, today: date) -> str:
-    return _("📄 Referral: {specialty} (until {date})").format(
-        specialty=specialty_name(referral.specialty), date=short_day(referral.valid_until, today)
-    )
+    return texts.doctor_lines(TR, doctor)
 
 
 def who_line(label: str) -> str:
-    return _("Patient: {label}").format(label=esc(label))
-
-
-def move_line(before: datetime, after: datetime, today: date) -> str:
-    """ "Move: from 24 Nov, 09:00 to 2 Dec, 10:20"."""
-    return _("Move: from {before} to {after}").format(
-        before=short_when(before, today), after=short_when(after, today)
-    )
-
-
-def moving_from_line(before: datetime, today: date) -> str:
-    return _("Moving the appointment of {when}.").format(when=short_when(before, today))
-
-
-def confirmation_text(
-    label: str,
-    doctor: Doctor,
-    starts_at: datetime,
-    today: date,
-    *,
-    moving: bool = False,
-    moving_from: datetime | None = None,
-) -> str:
-    """`moving_from`: the visit's time now, when rescheduling (`moving`)."""
-    head = _("<b>Move the appointment?</b>") if moving else _("<b>Check and confirm</b>")
-    lines = [head, who_line(label), *doctor_lines(doctor)]
-    lines.append(_("When: {when}").format(when=when_text(starts_at)))
-    if moving and moving_from is not None:
-        lines.append(move_line(moving_from, starts_at, today))
-    return "\n".join(lines)
+    return texts.who_line(TR, label)
 
 
 def status_text(status: AppointmentStatus) -> str:
-    """The state of the appointment (in Russian it agrees with «запись»)."""
-    return {
-        AppointmentStatus.BOOKED: _("booked"),
-        AppointmentStatus.MOVED: _("moved by the clinic"),
-        AppointmentStatus.CANCELLED: _("cancelled"),
-        AppointmentStatus.CANCELLED_BY_CLINIC: _("cancelled by the clinic"),
-        AppointmentStatus.COMPLETED: _("completed"),
-    }[status]
-
-
-def visit_text(label: str, appointment: Appointment) -> str:
-    lines = [
-        _("<b>Appointment</b>"),
-        who_line(label),
-        *doctor_lines(appointment.doctor),
-        _("When: {when}").format(when=when_text(appointment.starts_at)),
-        _("Status: {status}").format(status=status_text(appointment.status)),
-    ]
-    if appointment.previous_starts_at is not None:
-        lines.append(_("Was: {when}").format(when=when_text(appointment.previous_starts_at)))
-    return "\n".join(lines)
+    return texts.status_text(TR, status)
 
 
 def visit_line(appointment: Appointment, today: date, *, html: bool = True) -> str:
-    """One line per visit; `html=False` for button texts (which are not parsed)."""
-    quote = esc if html else str
-    return _("{when} — {specialty}, {doctor}").format(
-        when=short_when(appointment.starts_at, today),
-        specialty=quote(specialty_name(appointment.doctor.specialty)),
-        doctor=quote(appointment.doctor.full_name),
-    )
+    return texts.visit_line(TR, appointment, today, html=html)
 
 
 def past_line(appointment: Appointment, today: date) -> str:
-    return _("{line} ({status})").format(
-        line=visit_line(appointment, today), status=status_text(appointment.status)
-    )
-
-
-def ics_summary(appointment: Appointment) -> str:
-    return _("Doctor's appointment: {specialty}").format(
-        specialty=specialty_name(appointment.doctor.specialty)
-    )
-
-
-def ics_location(doctor: Doctor) -> str:
-    place = f"{doctor.clinic.name}, {doctor.clinic.address}"
-    if doctor.cabinet:
-        place += ", " + _("room {cabinet}").format(cabinet=doctor.cabinet)
-    return place
+    return texts.past_line(TR, appointment, today)
 
 
 def stale_text() -> str:
-    return _("This button is out of date. Here is a fresh start.")
-
-
-def referral_gone_text() -> str:
-    return _(
-        "This referral has already been used (or closed). Choose another referral or a specialty."
-    )
+    return texts.stale_text(TR)
 
 
 def failure_text(failure: Failure) -> str:
-    """What happened when the backend refused a booking, a move or a cancellation; every answer
-    says what was (not) done and what to do next. At most 200 characters (a Telegram alert)."""
-    texts: dict[Failure, Callable[[], str]] = {
-        Failure.SLOT_TAKEN: lambda: _("That time was just taken. Please choose another one."),
-        Failure.REFERRAL_GONE: referral_gone_text,
-        Failure.REFERRAL_MISMATCH: lambda: _(
-            "This referral is for another specialty. Choose the referral or the specialty again."
-        ),
-        Failure.REFERRAL_REQUIRED: lambda: _(
-            "This specialty is booked with a referral only. Choose one of the referrals or "
-            "another specialty."
-        ),
-        Failure.NOT_ALLOWED: lambda: _(
-            "This specialty does not see this patient (by age or sex). Choose another one."
-        ),
-        Failure.OTHER_SPECIALTY: lambda: _(
-            "An appointment can only be moved to a doctor of the same specialty. Choose another "
-            "time."
-        ),
-        Failure.VISIT_GONE: lambda: _(
-            "This appointment is no longer in the list: it may have been cancelled. Nothing "
-            "was changed."
-        ),
-        Failure.VISIT_FIXED: lambda: _(
-            "This appointment can no longer be changed: it is cancelled or already past."
-        ),
-        Failure.NO_ACCESS: lambda: _(
-            "Your access to this person's appointments has ended. Nothing was booked or changed."
-        ),
-        Failure.UNAVAILABLE: lambda: _(
-            "The appointment service is not answering right now. Please try again in a few "
-            "minutes: nothing will be booked twice."
-        ),
-        Failure.RETRY: lambda: _("This could not be confirmed. Please choose the time again."),
-    }
-    return texts[failure]()
+    return texts.failure_text(TR, failure)

@@ -16,14 +16,10 @@ from aiogram.types import ErrorEvent, Message
 from aiogram.utils.i18n import gettext as _
 
 from backend_client.errors import (
-    AccessDenied,
     BackendError,
-    BackendUnavailable,
-    NotFound,
-    RateLimited,
-    SlotTaken,
 )
 from bot.clock import Clock
+from bot.flows import errors as failure_texts
 from bot.logs import log_event
 from bot.outages import DATABASE, REDIS, outage_kind
 from bot.telegram_retry import DELIVERY_ERRORS
@@ -33,20 +29,7 @@ logger = logging.getLogger(__name__)
 
 
 def backend_error_text(error: BackendError) -> str:
-    if isinstance(error, BackendUnavailable):
-        return _(
-            "The medical records service is temporarily unavailable. Please try again in a few minutes."
-        )
-    if isinstance(error, AccessDenied):
-        return _("You no longer have access to this. Open the menu to see what you can do.")
-    if isinstance(error, NotFound):
-        return _("This was not found. It may have been removed or changed.")
-    if isinstance(error, SlotTaken):
-        return _("That time was just taken. Please choose another one.")
-    if isinstance(error, RateLimited):
-        minutes = max(1, (error.retry_after + 59) // 60)
-        return _("Too many attempts. Please try again in {minutes} min.").format(minutes=minutes)
-    return _("The request could not be completed. Please try again.")
+    return failure_texts.backend_error_text(_, error)
 
 
 def undelivered_text() -> str:
@@ -143,7 +126,7 @@ class StorageOutageLog:
 
 
 def storage_outage_text() -> str:
-    return _("⚠️ A technical problem on our side: this was not done. Please try again in a minute.")
+    return failure_texts.storage_outage_text(_)
 
 
 def _storage_outage(event: ErrorEvent) -> dict[str, str] | bool:
@@ -164,9 +147,7 @@ async def on_storage_outage(
 
 @router.error()
 async def on_unexpected_error(event: ErrorEvent) -> bool:
-    told = await _tell(
-        event, _("Something went wrong on our side. Please try again, or send /start.")
-    )
+    told = await _tell(event, failure_texts.unexpected_error_text(_))
     log_event(
         logger,
         "handler.crashed",

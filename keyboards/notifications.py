@@ -43,10 +43,15 @@ def _callback(button: Button) -> CallbackData:
     raise ValueError(f"unknown notification action {button.action!r}")
 
 
+def button_action(button: Button) -> str:
+    """The button's id as every channel carries it (Telegram's callback data, MAX's payload)."""
+    return _callback(button).pack()
+
+
 def notification_keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None
-    rows = [[InlineKeyboardButton(text=b.text, callback_data=_callback(b).pack())] for b in buttons]
+    rows = [[InlineKeyboardButton(text=b.text, callback_data=button_action(b))] for b in buttons]
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 

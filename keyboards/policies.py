@@ -1,13 +1,13 @@
-"""Buttons of the linking flows: what to link, scope, term, and the code step."""
+"""Telegram's side of the linking flow's buttons: the CallbackData that parses the ids of
+`bot.flows.linking_screens` (the same strings, so old buttons keep working and a test keeps
+them equal), and the request-contact keyboard for the phone step."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
-from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.types import KeyboardButton, ReplyKeyboardMarkup
 
 
 class LinkKind(StrEnum):
@@ -57,60 +57,11 @@ class AsRelativeCb(CallbackData, prefix="lar"):
     go: bool = True
 
 
-def share_phone_keyboard() -> ReplyKeyboardMarkup:
+def share_phone_keyboard(text: str) -> ReplyKeyboardMarkup:
+    """The flow's "share my phone number" button (its label `text`) as Telegram's own button
+    that sends the user's contact."""
     return ReplyKeyboardMarkup(
-        keyboard=[[KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)]],
+        keyboard=[[KeyboardButton(text=text, request_contact=True)]],
         resize_keyboard=True,
         one_time_keyboard=True,
     )
-
-
-def scope_keyboard() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("Appointments only"), callback_data=ScopeCb(scope=ScopeChoice.APPOINTMENTS)
-    )
-    builder.button(
-        text=_("Appointments and the medical record"),
-        callback_data=ScopeCb(scope=ScopeChoice.RECORDS),
-    )
-    builder.adjust(1)
-    return builder.as_markup()
-
-
-def term_keyboard() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("1 month"), callback_data=TermCb(term=TermChoice.MONTH))
-    builder.button(text=_("6 months"), callback_data=TermCb(term=TermChoice.HALF_YEAR))
-    builder.button(text=_("1 year"), callback_data=TermCb(term=TermChoice.YEAR))
-    builder.button(text=_("No end date"), callback_data=TermCb(term=TermChoice.UNLIMITED))
-    builder.adjust(3, 1)
-    return builder.as_markup()
-
-
-def code_keyboard() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("🔁 Send the code again"), callback_data=CodeCb(action=CodeAction.RESEND))
-    builder.button(
-        text=_("↩️ Start over (number changed)"), callback_data=CodeCb(action=CodeAction.RESTART)
-    )
-    builder.adjust(1)
-    return builder.as_markup()
-
-
-def restart_keyboard() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("↩️ Start over"), callback_data=CodeCb(action=CodeAction.RESTART))
-    return builder.as_markup()
-
-
-def send_code_keyboard() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("📨 Send the code"), callback_data=CodeCb(action=CodeAction.SEND))
-    return builder.as_markup()
-
-
-def as_relative_keyboard() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("➕ Add as a relative"), callback_data=AsRelativeCb())
-    return builder.as_markup()

@@ -14,7 +14,8 @@ from backend_client.errors import BackendError, InvalidRequest, LookupLocked, Ra
 from backend_client.protocol import RecordsBackend
 from backend_client.records_api.logs import log_event
 from backend_client.records_api.parsing import read_args
-from backend_client.records_api.spec import ENDPOINTS, STATUS_BY_CODE, UNAUTHORIZED, Endpoint
+from backend_client.records_api.spec import STATUS_BY_CODE, UNAUTHORIZED, Endpoint
+from backend_client.records_api.spec_endpoints import ENDPOINTS
 
 logger = logging.getLogger(__name__)
 

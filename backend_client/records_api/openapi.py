@@ -1,4 +1,4 @@
-"""Render ``openapi.yaml`` (OpenAPI 3.1) from ``spec.ENDPOINTS`` and the pydantic models.
+"""Render ``openapi.yaml`` (OpenAPI 3.1) from ``spec_endpoints.ENDPOINTS`` and the pydantic models.
 
 ``python -m backend_client.records_api.openapi`` rewrites the committed file; ``--check`` exits
 1 if it is stale (a test does the same). Only this dev tool needs PyYAML, never the service.
@@ -16,12 +16,12 @@ from pydantic import TypeAdapter
 from backend_client.errors import AccessDenied
 from backend_client.protocol import RecordsBackend
 from backend_client.records_api.spec import (
-    ENDPOINTS,
     HEADER_FIELDS,
     STATUS_BY_CODE,
     UNAUTHORIZED,
     Endpoint,
 )
+from backend_client.records_api.spec_endpoints import ENDPOINTS
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.yaml")
 REF = "#/components/schemas/{model}"

@@ -17,7 +17,7 @@ from backend_client.policy import normalize_policy
 from backend_client.sandbox import schema as s
 from backend_client.sandbox.booking import BookingMixin
 from backend_client.sandbox.clock import age_on, birthday_in_year
-from backend_client.sandbox.history import LAB_NAME, EntryDraft
+from backend_client.sandbox.history_drafts import LAB_NAME, EntryDraft
 from backend_client.sandbox.labs import PANELS, measure
 from backend_client.sandbox.sms import SmsMessage, read_outbox
 

@@ -2,7 +2,9 @@
 
 Interactive updates (a user's message or button press):
 - answered: a replica made a visible call to that chat (a message, an edit, or a callback
-  answer with text) after the action and before the user's next one;
+  answer with text) while that update was the one being delivered to the chat (`Call.update_id`:
+  a chat's updates go one at a time, so a late answer to an update held up by an outage is
+  not counted against the user's next action);
 - lost: no such call at all (the user heard nothing, not even "temporarily unavailable");
 - handled twice: a button's callback query was answered more than once (answers are matched
   by query id; each handling answers once), a probe message got more messages than the
@@ -127,7 +129,14 @@ def count_interactive(
         for index, action in enumerate(chat_actions):
             until = chat_actions[index + 1].sent_at if index + 1 < len(chat_actions) else end
             windows[id(action)] = [
-                c for c in replies[action.chat_id] if action.sent_at <= c.at < until
+                c
+                for c in replies[action.chat_id]
+                if action.sent_at <= c.at
+                and (
+                    c.update_id == action.update_id
+                    if action.update_id is not None and c.update_id is not None
+                    else c.at < until
+                )
             ]
     expected = _expected_sends(actions, windows, baseline)
     for chat_actions in by_chat.values():

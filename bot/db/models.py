@@ -14,14 +14,22 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, UtcDateTime
 
+TELEGRAM = "telegram"
+MAX = "max"
+CHANNELS = (TELEGRAM, MAX)
+
 
 class User(Base):
-    """A Telegram user of the bot. No names or health data: only what the bot needs to work."""
+    """A person writing to the bot from one messenger. No names or health data: only what the
+    bot needs to work."""
 
     __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("channel", "telegram_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True, index=True)
+    # The messenger's user id (Telegram's, or MAX's when `channel` says so): unique per channel.
+    telegram_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    channel: Mapped[str] = mapped_column(String(16), default=TELEGRAM, server_default=TELEGRAM)
     language: Mapped[str | None] = mapped_column(String(8), default=None)
     consent_version: Mapped[str | None] = mapped_column(String(16), default=None)
     consent_given_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
@@ -31,6 +39,14 @@ class User(Base):
     blocked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    @property
+    def messenger_key(self) -> str:
+        """Who this is across messengers, for pseudonyms and the backend's requester id: the
+        Telegram id as it always was, `max:<id>` for MAX (ids are unique per messenger only)."""
+        if self.channel in (TELEGRAM, None):  # None: a row not yet flushed
+            return str(self.telegram_id)
+        return f"{self.channel}:{self.telegram_id}"
 
     @property
     def has_consent(self) -> bool:

@@ -21,7 +21,8 @@ from bot.emulator.models import (
 from bot.emulator.rate_limit import RateLimits
 from bot.emulator.server import DEFAULT_TOKEN, EmulatorServer, create_app
 from bot.emulator.tracking import track_dispatcher
-from bot.emulator.world import EmulatorWorld, Stats
+from bot.emulator.world import EmulatorWorld
+from bot.emulator.world_state import Stats
 
 __all__ = [
     "DEFAULT_TOKEN",

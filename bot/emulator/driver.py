@@ -27,7 +27,8 @@ from bot.emulator.models import (
 )
 
 if TYPE_CHECKING:
-    from bot.emulator.world import ChatState, EmulatorWorld
+    from bot.emulator.world import EmulatorWorld
+    from bot.emulator.world_state import ChatState
 
 _COMMAND_RE = re.compile(r"^/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?")
 

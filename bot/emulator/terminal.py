@@ -139,7 +139,7 @@ class _ChatView:
         return f"{path} ({stored.size} bytes)"
 
 
-async def _stdin_lines() -> AsyncIterator[str]:
+async def stdin_lines() -> AsyncIterator[str]:
     """Lines from stdin, read in a daemon thread so Ctrl+C never waits for Enter."""
     loop = asyncio.get_running_loop()
     lines: asyncio.Queue[str] = asyncio.Queue()
@@ -157,13 +157,38 @@ async def _stdin_lines() -> AsyncIterator[str]:
         yield line
 
 
-async def _as_async(lines: Iterable[str] | AsyncIterable[str]) -> AsyncIterator[str]:
+async def as_async(lines: Iterable[str] | AsyncIterable[str]) -> AsyncIterator[str]:
     if isinstance(lines, AsyncIterable):
         async for line in lines:
             yield line
     else:
         for line in lines:
             yield line
+
+
+async def chat_lines(
+    input_lines: Iterable[str] | AsyncIterable[str] | None,
+    write: Callable[[str], None],
+    act: Callable[[str], Awaitable[None]],
+    *,
+    echo: bool,
+) -> None:
+    """Each of the person's lines (stdin when `input_lines` is None) to `act`, until `/quit` or
+    the end; blank ones skipped, echoed when the input is not a terminal. A driver's
+    AssertionError (no such button) is said, and the chat goes on."""
+    lines = stdin_lines() if input_lines is None else as_async(input_lines)
+    async for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        if echo:
+            write(f"you: {line}")
+        if line == "/quit":
+            return
+        try:
+            await act(line)
+        except AssertionError as problem:
+            write(f"  ({problem})")
 
 
 async def run_terminal_chat(
@@ -195,21 +220,15 @@ async def run_terminal_chat(
         "/buttons lists buttons; " + "".join(f"{name} " for name in commands) + "/quit leaves."
     )
     printer = asyncio.create_task(print_as_they_come())
-    lines = _stdin_lines() if input_lines is None else _as_async(input_lines)
-    try:
-        async for raw in lines:
-            line = raw.strip()
-            if not line:
-                continue
-            if echo:
-                view.write(f"you: {line}")
-            if line == "/quit":
-                break
-            try:
-                await _act(line, user, view, commands, phone)
-            except AssertionError as problem:
-                view.write(f"  ({problem})")
+
+    async def act(line: str) -> None:
+        try:
+            await _act(line, user, view, commands, phone)
+        finally:
             flush()
+
+    try:
+        await chat_lines(input_lines, view.write, act, echo=echo)
         await user.wait_idle()
     finally:
         printer.cancel()

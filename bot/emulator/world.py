@@ -3,22 +3,22 @@
 Everything is mutated synchronously on one event loop (no awaits inside a mutation), so the
 HTTP handlers and the test driver never see half-applied state. Waiters are woken through a
 "generation" event that is replaced on every change.
+
+`EmulatorWorld` holds the bot, its users and chats, what the Bot API methods change, and files;
+the update queue is `UpdateFeed` (world_updates.py), waiting is `WorldSignals`
+(world_signals.py), and the plain records are in world_state.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import itertools
 import re
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.emulator.clock import Clock
-from bot.emulator.common import ActivityTracking, get_or_add_user
+from bot.emulator.common import get_or_add_user
 from bot.emulator.errors import ApiError, bad_request, forbidden
 from bot.emulator.markup import Markup
 from bot.emulator.models import (
@@ -33,6 +33,8 @@ from bot.emulator.models import (
     UserRecord,
 )
 from bot.emulator.rate_limit import RateLimiter, RateLimits
+from bot.emulator.world_state import DEFAULT_UPDATE_TYPES, ChatState, PendingUpdate, Stats, Webhook
+from bot.emulator.world_updates import UpdateFeed
 
 if TYPE_CHECKING:
     from bot.emulator.driver import UserDriver
@@ -41,95 +43,9 @@ TOKEN_RE = re.compile(r"^(\d{1,20}):[A-Za-z0-9_-]{1,100}$")
 DELETE_WINDOW_SECONDS = 48 * 3600
 # Telegram does not document the window; answers come back fine within a minute.
 CALLBACK_ANSWER_WINDOW_SECONDS = 60
-ALL_UPDATE_TYPES = frozenset(
-    {
-        "message",
-        "edited_message",
-        "channel_post",
-        "edited_channel_post",
-        "business_connection",
-        "business_message",
-        "edited_business_message",
-        "deleted_business_messages",
-        "message_reaction",
-        "message_reaction_count",
-        "inline_query",
-        "chosen_inline_result",
-        "callback_query",
-        "shipping_query",
-        "pre_checkout_query",
-        "purchased_paid_media",
-        "poll",
-        "poll_answer",
-        "my_chat_member",
-        "chat_member",
-        "chat_join_request",
-        "chat_boost",
-        "removed_chat_boost",
-    }
-)
-# Telegram's default when allowed_updates was never given.
-DEFAULT_UPDATE_TYPES = ALL_UPDATE_TYPES - {
-    "chat_member",
-    "message_reaction",
-    "message_reaction_count",
-}
 
 
-@dataclass
-class PendingUpdate:
-    update_id: int
-    kind: str
-    payload: Json
-
-    def to_api(self) -> Json:
-        return {"update_id": self.update_id, self.kind: self.payload}
-
-
-@dataclass
-class Stats:
-    """Counters for tests and benchmarks."""
-
-    sends_per_chat: Counter[int] = field(default_factory=Counter)
-    calls_per_method: Counter[str] = field(default_factory=Counter)
-    too_many_requests: int = 0
-    too_many_requests_per_chat: Counter[int] = field(default_factory=Counter)
-    forbidden: int = 0
-
-
-@dataclass
-class ChatState:
-    user: UserRecord
-    messages: dict[int, StoredMessage] = field(default_factory=dict)
-    next_message_id: int = 1
-    reply_keyboard: Markup | None = None  # the keyboard currently shown under the input field
-    edits: list[Edit] = field(default_factory=list)
-    callback_answers: list[CallbackAnswer] = field(default_factory=list)
-    chat_actions: list[ChatAction] = field(default_factory=list)
-    listeners: list[asyncio.Queue[ChatEvent]] = field(default_factory=list)
-
-    @property
-    def id(self) -> int:
-        return self.user.id
-
-    def bot_messages(self, *, include_deleted: bool = False) -> list[StoredMessage]:
-        return [
-            m for m in self.messages.values() if m.from_bot and (include_deleted or not m.deleted)
-        ]
-
-
-@dataclass
-class Webhook:
-    url: str = ""
-    secret_token: str | None = None
-    max_connections: int = 40
-    allowed_updates: list[str] | None = None
-    last_error_date: int | None = None
-    last_error_message: str | None = None
-    delivered: int = 0
-
-
-class EmulatorWorld(ActivityTracking):
+class EmulatorWorld(UpdateFeed):
     """The whole emulated Telegram for one bot."""
 
     def __init__(
@@ -259,9 +175,6 @@ class EmulatorWorld(ActivityTracking):
                 },
             },
         )
-
-    def now(self) -> int:
-        return int(self.clock.time())
 
     # ----- what the bot's methods use -----------------------------------------------------
 
@@ -406,16 +319,7 @@ class EmulatorWorld(ActivityTracking):
                 return stored
         return None
 
-    # ----- updates ------------------------------------------------------------------------
-
-    def enqueue(self, kind: str, payload: Json) -> int | None:
-        """Queue an update; None if the bot's allowed_updates filter drops it (as Telegram)."""
-        if kind not in self.allowed_updates:
-            return None
-        update = PendingUpdate(next(self._update_ids), kind, payload)
-        self.updates.append(update)
-        self._notify()
-        return update.update_id
+    # ----- what users do --------------------------------------------------------------------
 
     def user_message(self, user_id: int, **fields: Any) -> tuple[StoredMessage, int | None]:
         chat = self.chats[user_id]
@@ -450,152 +354,3 @@ class EmulatorWorld(ActivityTracking):
             },
         )
         return query, update_id
-
-    async def get_updates(
-        self,
-        *,
-        offset: int | None,
-        limit: int,
-        timeout: float,  # noqa: ASYNC109 - Telegram's long-poll timeout, not ours
-        allowed_updates: list[str] | None,
-        is_connected: Callable[[], bool] = lambda: True,
-    ) -> list[Json]:
-        if self.webhook.url:
-            raise ApiError(
-                409,
-                "Conflict: can't use getUpdates method while webhook is active; "
-                "use deleteWebhook to delete the webhook first",
-            )
-        if allowed_updates is not None:
-            self.allowed_updates = frozenset(allowed_updates) or DEFAULT_UPDATE_TYPES
-        self._confirm(offset)
-        self._poll_generation += 1
-        generation = self._poll_generation
-        self._notify()  # an older long poll still waiting gets terminated (409)
-        deadline = self.clock.monotonic() + max(timeout, 0)
-        while True:
-            event = self._changed
-            if generation != self._poll_generation:
-                raise ApiError(
-                    409,
-                    "Conflict: terminated by other getUpdates request; "
-                    "make sure that only one bot instance is running",
-                )
-            # Like Telegram, a new filter only affects updates created after it was set.
-            batch = self.updates[:limit]
-            remaining = deadline - self.clock.monotonic()
-            if batch or remaining <= 0 or self._closed:
-                break
-            await _wait_event(event, remaining)
-        if not is_connected():
-            return []  # the client went away (polling stopped): nothing was delivered
-        if batch:
-            self.delivered_update_id = max(self.delivered_update_id, batch[-1].update_id)
-            self._touch()  # the bot is about to work: the quiet period starts now
-        return [u.to_api() for u in batch]
-
-    def _confirm(self, offset: int | None) -> None:
-        if offset is None or offset == 0:
-            return
-        if offset < 0:
-            self.updates = self.updates[offset:]
-        else:
-            self.updates = [u for u in self.updates if u.update_id >= offset]
-
-    def drop_pending_updates(self) -> None:
-        self.updates.clear()
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def webhook_delivered(self, update_id: int) -> None:
-        self.updates = [u for u in self.updates if u.update_id != update_id]
-        self.delivered_update_id = max(self.delivered_update_id, update_id)
-        self.webhook.delivered += 1
-        self.webhook.last_error_date = self.webhook.last_error_message = None
-        self._touch()
-
-    def webhook_failed(self, message: str) -> None:
-        self.webhook.last_error_date = self.now()
-        self.webhook.last_error_message = message
-        self._notify()
-
-    # ----- activity and waiting -----------------------------------------------------------
-
-    def mark_update_handled(self, update_id: int) -> None:
-        self.handled_update_ids.add(update_id)
-        self._touch()
-
-    def _notify(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    def _publish(self, chat: ChatState, event: ChatEvent) -> None:
-        for queue in chat.listeners:
-            queue.put_nowait(event)
-
-    def subscribe(self, chat_id: int) -> asyncio.Queue[ChatEvent]:
-        queue: asyncio.Queue[ChatEvent] = asyncio.Queue()
-        self.chats[chat_id].listeners.append(queue)
-        return queue
-
-    def unsubscribe(self, chat_id: int, queue: asyncio.Queue[ChatEvent]) -> None:
-        self.chats[chat_id].listeners.remove(queue)
-
-    async def wait_for(self, predicate: Callable[[], bool], *, timeout: float, what: str) -> None:  # noqa: ASYNC109
-        deadline = self.clock.monotonic() + timeout
-        while True:
-            event = self._changed
-            if predicate():
-                return
-            remaining = deadline - self.clock.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
-            await _wait_event(event, remaining)
-
-    async def wait_quiet(self, *, timeout: float, quiet: float | None = None) -> None:  # noqa: ASYNC109
-        """Return once no bot API call is running and none started for `quiet` seconds."""
-        quiet = self.quiet_period if quiet is None else quiet
-        deadline = self.clock.monotonic() + timeout
-        while True:
-            event = self._changed
-            now = self.clock.monotonic()
-            idle_for = now - self._last_activity
-            if self._in_flight == 0 and idle_for >= quiet:
-                return
-            if now >= deadline:
-                raise AssertionError(f"the bot was still busy after {timeout:g}s")
-            wait = quiet - idle_for if self._in_flight == 0 else deadline - now
-            await _wait_event(event, min(wait, deadline - now))
-
-    async def settle(self, update_id: int | None, *, timeout: float = 5.0) -> None:  # noqa: ASYNC109
-        """Wait until the bot fetched the update, handled it, and went quiet."""
-        if update_id is not None:
-            await self.wait_for(
-                lambda: self.delivered_update_id >= update_id,
-                timeout=timeout,
-                what=f"the bot to fetch update {update_id} (is it polling this emulator?)",
-            )
-            if self.dispatcher_tracked:
-                await self.wait_for(
-                    lambda: update_id in self.handled_update_ids,
-                    timeout=timeout,
-                    what=f"the bot to finish handling update {update_id}",
-                )
-        # With a tracked dispatcher only a hair of quiet is needed for follow-up calls.
-        quiet = min(self.quiet_period, 0.02) if self.dispatcher_tracked else None
-        await self.wait_quiet(timeout=timeout, quiet=quiet)
-
-    async def close(self) -> None:
-        """Release long polls so the server can shut down promptly."""
-        self._closed = True
-        self._notify()
-
-    def reopen(self) -> None:
-        self._closed = False
-
-
-async def _wait_event(event: asyncio.Event, timeout: float) -> None:  # noqa: ASYNC109
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), timeout)

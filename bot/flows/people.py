@@ -205,7 +205,7 @@ async def unlink_confirmed(ctx: FlowContext, memory: Memory, person_id: int, sho
     if data.get(UNLINK_ASKED_KEY) != person_id:
         # "Yes, remove" without its question: forged data, or a question from before another
         # flow. Removing costs the person a new code, so the question is asked (again) first.
-        log_event(logger, "people.unlink_unasked", user=pseudonym(ctx.user.telegram_id))
+        log_event(logger, "people.unlink_unasked", user=pseudonym(ctx.user.messenger_key))
         await unlink_asked(ctx, memory, person_id, show)
         return
     requester = await requester_of(ctx)
@@ -219,7 +219,7 @@ async def unlink_confirmed(ctx: FlowContext, memory: Memory, person_id: int, sho
     if data.get(REMEMBERED_PERSON_KEY) == person_id:
         answered[REMEMBERED_PERSON_KEY] = None
     await memory.update_data(answered)
-    log_event(logger, "people.unlinked", user=pseudonym(ctx.user.telegram_id))
+    log_event(logger, "people.unlinked", user=pseudonym(ctx.user.messenger_key))
     _ = ctx.gettext
     await show(
         [

@@ -40,14 +40,18 @@ def _access_button(_: Gettext) -> Button:
     return Button(_("🔑 Who has access to my card"), ACCESS_LIST)
 
 
-def summary_screen(summary: StoredSummary, _: Gettext) -> Screen:
+def summary_screen(summary: StoredSummary, _: Gettext, messenger: str = "Telegram") -> Screen:
     text = _(
         "<b>What the bot keeps about you</b>\n"
-        "• Telegram id and language\n"
+        "• {messenger} id and language\n"
         "• consent given: {consent}\n"
         "• linked people: {people}\n\n"
         "Your medical records are not stored: they are read from the EMK when you open them."
-    ).format(consent=_("yes") if summary.has_consent else _("no"), people=summary.linked_people)
+    ).format(
+        messenger=messenger,
+        consent=_("yes") if summary.has_consent else _("no"),
+        people=summary.linked_people,
+    )
     buttons = []
     if summary.has_own_card:  # who has access to it and who viewed it come first
         buttons += [_access_button(_), Button(_("👁 Who viewed my card"), JOURNAL)]
@@ -58,7 +62,7 @@ def summary_screen(summary: StoredSummary, _: Gettext) -> Screen:
 async def summary(ctx: FlowContext) -> list[Screen]:
     """/privacy and the menu button."""
     stored = await privacy_service.stored_summary(ctx.session, ctx.user, ctx.clock())
-    return [summary_screen(stored, ctx.gettext)]
+    return [summary_screen(stored, ctx.gettext, ctx.messenger)]
 
 
 def confirm_rows(

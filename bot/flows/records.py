@@ -280,7 +280,7 @@ async def export(
     labels = pdf_labels(t, _label(t, row), period)
     data = await asyncio.to_thread(export_pdf, docs, labels, t.locale)
     user = t.user
-    log_event(logger, "records.exported", user=pseudonym(user.telegram_id), documents=len(docs))
+    log_event(logger, "records.exported", user=pseudonym(user.messenger_key), documents=len(docs))
     name = f"emk-{moscow_today(t.clock()).isoformat()}.pdf"
     caption = _("Medical record, {period}.").format(period=period_name(t, period))
     return [Screen(caption, file=FileOut(name, data, "application/pdf"), protect=True)]

@@ -34,12 +34,12 @@ def language_screen() -> Screen:
     return Screen(LANGUAGE_PROMPT, (row,))
 
 
-def consent_text(_: Gettext) -> str:
+def consent_text(_: Gettext, messenger: str = "Telegram") -> str:
     return _(
         "<b>Consent to the processing of personal data</b>\n\n"
         "To link your medical card and book appointments, the bot processes personal and health "
         "data (Federal Law 152-FZ, articles 9 and 10).\n\n"
-        "<b>What the bot keeps:</b> your Telegram id and language; the policies you link "
+        "<b>What the bot keeps:</b> your {messenger} id and language; the policies you link "
         "(encrypted) and whose cards you manage; your notification settings; a journal of who "
         "viewed a card through the bot.\n"
         "<b>What it does not keep:</b> your medical records. They are read from the EMK each "
@@ -47,12 +47,12 @@ def consent_text(_: Gettext) -> str:
         "<b>Why:</b> to show your records, book visits and send you notifications.\n\n"
         "You can withdraw consent and delete your data at any time: /privacy.\n\n"
         "Do you agree?"
-    )
+    ).format(messenger=messenger)
 
 
-def consent_screen(_: Gettext) -> Screen:
+def consent_screen(_: Gettext, messenger: str = "Telegram") -> Screen:
     return Screen(
-        consent_text(_),
+        consent_text(_, messenger),
         column(Button(_("✅ I agree"), CONSENT_ACCEPT), Button(_("Decline"), CONSENT_DECLINE)),
     )
 
@@ -67,7 +67,7 @@ def start(ctx: FlowContext) -> list[Screen]:
     if ctx.user.language is None:
         return [language_screen()]
     if not ctx.user.has_consent:
-        return [consent_screen(_)]
+        return [consent_screen(_, ctx.messenger)]
     return [menu_screen(_("Welcome back! Choose what to do:"), _)]
 
 
@@ -80,7 +80,7 @@ def language_chosen(ctx: FlowContext, code: str) -> list[Screen]:
         return [Screen(ctx.gettext("This button is out of date."), placement=Placement.ALERT)]
     users_service.set_language(ctx.user, code)
     _ = ctx.in_locale(code).gettext  # the answer is in the language just chosen
-    shown = consent_screen(_)
+    shown = consent_screen(_, ctx.messenger)
     if ctx.user.has_consent:
         shown = menu_screen(_("Done. Choose what to do:"), _)
     return [Screen(_("Language changed"), placement=Placement.POPUP), STRIP, shown]

@@ -12,6 +12,7 @@ from aiogram.types import TelegramObject
 from aiogram.utils.i18n import I18n
 
 from bot.flows.context import FlowContext
+from bot.notices import OtherChats
 
 
 class FlowContextMiddleware(BaseMiddleware):
@@ -41,5 +42,7 @@ class FlowContextMiddleware(BaseMiddleware):
                 settings=data["settings"],
                 plural=lambda one, many, n, locale: i18n.gettext(one, many, n, locale=locale),
                 first_name=getattr(data.get("event_from_user"), "first_name", "") or "",
+                # The owner's alerts reach them on Telegram or on MAX (when this process has it).
+                tell=OtherChats(data.get("bot"), data.get("max_bot")).tell,
             )
         return await handler(event, data)

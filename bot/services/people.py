@@ -137,7 +137,7 @@ def log_denied(user: User, person_id: object, reason: str, action: str) -> None:
         logger,
         "security.denied",
         logging.WARNING,
-        user=pseudonym(user.telegram_id),
+        user=pseudonym(user.messenger_key),
         person_id=person_id if isinstance(person_id, int) else None,
         reason=reason,
         action=action,
@@ -287,7 +287,7 @@ async def revoke_given(
     if grant is None:
         return None
     revoked = await backend.revoke_grant(grant.grant_id, requester)
-    log_event(logger, "access.revoked_by_owner", user=pseudonym(user.telegram_id))
+    log_event(logger, "access.revoked_by_owner", user=pseudonym(user.messenger_key))
     return revoked
 
 
@@ -306,6 +306,9 @@ async def revoke_all_given(
             await backend.revoke_grant(grant.grant_id, requester)
     if grants:
         log_event(
-            logger, "access.revoked_all_given", user=pseudonym(user.telegram_id), count=len(grants)
+            logger,
+            "access.revoked_all_given",
+            user=pseudonym(user.messenger_key),
+            count=len(grants),
         )
     return len(grants)

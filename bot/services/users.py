@@ -7,21 +7,28 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import User
+from bot.db.models import TELEGRAM, User
 
 CONSENT_VERSION = "2026-11"
 SUPPORTED_LANGUAGES = ("ru", "en")
 
 
-async def find_user(session: AsyncSession, telegram_id: int) -> User | None:
-    """The user's row if the bot knows them; never creates one and changes nothing."""
-    return await session.scalar(select(User).where(User.telegram_id == telegram_id))
+async def find_user(
+    session: AsyncSession, telegram_id: int, channel: str = TELEGRAM
+) -> User | None:
+    """The user's row if the bot knows them; never creates one and changes nothing.
+    `telegram_id` is the messenger's user id, unique within `channel`."""
+    return await session.scalar(
+        select(User).where(User.channel == channel, User.telegram_id == telegram_id)
+    )
 
 
-async def get_or_create_user(session: AsyncSession, telegram_id: int, now: datetime) -> User:
-    user = await find_user(session, telegram_id)
+async def get_or_create_user(
+    session: AsyncSession, telegram_id: int, now: datetime, channel: str = TELEGRAM
+) -> User:
+    user = await find_user(session, telegram_id, channel)
     if user is None:
-        user = User(telegram_id=telegram_id, created_at=now, last_seen_at=now)
+        user = User(telegram_id=telegram_id, channel=channel, created_at=now, last_seen_at=now)
         session.add(user)
         await session.flush()
     else:

@@ -11,7 +11,8 @@ import yaml
 from backend_client.protocol import RecordsBackend
 from backend_client.records_api import create_records_api_app
 from backend_client.records_api.openapi import OPENAPI_PATH, build_openapi, render_yaml
-from backend_client.records_api.spec import ENDPOINTS, HEADER_FIELDS
+from backend_client.records_api.spec import HEADER_FIELDS
+from backend_client.records_api.spec_endpoints import ENDPOINTS
 
 # Protocol arguments that travel under another name (GETs flatten the requester).
 RENAMED = {"owner_grant_id": "grant_id"}

@@ -18,7 +18,8 @@ import pytest
 
 from backend_client.models import Requester, Section
 from backend_client.records_api import running_records_api
-from backend_client.records_api.spec import ENDPOINTS, HEADER_FIELDS, Endpoint
+from backend_client.records_api.spec import HEADER_FIELDS, Endpoint
+from backend_client.records_api.spec_endpoints import ENDPOINTS
 from backend_client.sandbox import ManualClock
 from backend_client.sandbox.clock import msk_date
 from backend_client.sandbox.testing import FIXED_NOW, copy_template

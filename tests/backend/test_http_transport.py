@@ -22,7 +22,7 @@ from backend_client.http import HttpRecordsBackend
 from backend_client.models import Relation, Requester, Scope
 from backend_client.protocol import RecordsBackend
 from backend_client.records_api import create_records_api_app
-from tests.backend.test_http_api import TOKEN, FakeBackend
+from tests.backend.http_api_support import TOKEN, FakeBackend
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 EMPTY_BATCH: dict[str, Any] = {"events": [], "cursor": None}

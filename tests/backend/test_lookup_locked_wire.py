@@ -7,7 +7,7 @@ import json
 import pytest
 
 from backend_client.errors import LookupLocked, RateLimited, error_from_payload
-from backend_client.http import _error_from_response
+from backend_client.http_transport import _error_from_response
 from backend_client.records_api.app import error_response
 
 

@@ -11,47 +11,58 @@ from __future__ import annotations
 
 import itertools
 from datetime import date, datetime
+from typing import Any, Protocol, cast
 
 from backend_client.sandbox import SandboxBackend
 from bot.clock import FrozenClock
 from bot.emulator import UserDriver
-from bot.emulator.models import CallbackAnswer, StoredMessage
+from bot.emulator.models import StoredMessage
 from keyboards.appointments import PickCb
+from tests.e2e.channels import Person, TelegramPerson
 from tests.sandbox_fixtures import free_a_time, free_times
 
 BOOK = "📅 Book a doctor"
 
 
+class Tapper(Protocol):
+    """A person on either messenger (`tests.e2e.channels.Person`) or a Telegram driver."""
+
+    async def press(self, text: str) -> object: ...
+
+    async def press_data(self, ref: Any, data: str) -> Any: ...
+
+    def describe_buttons(self) -> str: ...
+
+
 def with_button(user: UserDriver, prefix: str) -> tuple[StoredMessage, list[str]]:
-    """The newest message with buttons whose callback data starts with `prefix`."""
-    for message in reversed(user.messages):
-        found = [
-            str(b.get("callback_data"))
-            for row in message.inline_keyboard
-            for b in row
-            if str(b.get("callback_data", "")).startswith(prefix)
-        ]
-        if found:
-            return message, found
-    raise AssertionError(f"no button {prefix!r}; the user sees:\n{user.describe_buttons()}")
+    """The newest Telegram message with buttons whose data starts with `prefix`."""
+    message_id, found = TelegramPerson(user).with_button(prefix)
+    return next(m for m in user.messages if m.message_id == message_id), found
 
 
-async def tap(user: UserDriver, prefix: str, nth: int = 0) -> CallbackAnswer:
-    message, found = with_button(user, prefix)
+def _buttons(user: Tapper, prefix: str) -> tuple[Any, list[str]]:
+    """As `with_button`, on either messenger: the message's reference (what `press_data`
+    takes) and the buttons' data."""
+    person = TelegramPerson(user) if isinstance(user, UserDriver) else cast(Person, user)
+    return person.with_button(prefix)
+
+
+async def tap(user: Tapper, prefix: str, nth: int = 0) -> Any:
+    ref, found = _buttons(user, prefix)
     assert len(found) > nth, f"no {nth}-th button {prefix!r} in {found}"
-    return await user.press_data(message.message_id, found[nth])
+    return await user.press_data(ref, found[nth])
 
 
-async def tap_on(user: UserDriver, prefix: str, part: str) -> CallbackAnswer:
+async def tap_on(user: Tapper, prefix: str, part: str) -> Any:
     """Tap the button whose data starts with `prefix` and contains `part` (e.g. a visit id)."""
-    message, found = with_button(user, prefix)
+    ref, found = _buttons(user, prefix)
     mine = [data for data in found if part in data]
     assert mine, f"no button {prefix!r} with {part!r} in {found}"
-    return await user.press_data(message.message_id, mine[0])
+    return await user.press_data(ref, mine[0])
 
 
 async def to_calendar(
-    user: UserDriver,
+    user: Tapper,
     sandbox: SandboxBackend,
     clock: FrozenClock,
     what: str = "ap:s:",
@@ -66,9 +77,9 @@ async def to_calendar(
         await user.press(BOOK)
         if who is not None:
             await tap(user, "aw:b:", who)
-        _, options = with_button(user, what)
+        _, options = _buttons(user, what)
         await tap(user, what, nth % len(options))
-        message, doctors = with_button(user, "ap:d:")
+        ref, doctors = _buttons(user, "ap:d:")
         chosen = None
         for data in doctors:
             if await free_times(sandbox, PickCb.unpack(data).ref, clock(), from_day):
@@ -78,8 +89,14 @@ async def to_calendar(
             chosen = doctors[0]
             await free_a_time(sandbox, PickCb.unpack(chosen).ref, clock(), from_day)
         if chosen is not None:
-            await user.press_data(message.message_id, chosen)
+            await user.press_data(ref, chosen)
             return
+
+
+def _last_text(user: Tapper) -> str:
+    if isinstance(user, UserDriver):
+        return user.last_message.text or ""
+    return str(cast(Any, user).last_text)
 
 
 def _day(data: str) -> date:
@@ -87,25 +104,25 @@ def _day(data: str) -> date:
     return datetime.strptime(data.rsplit(":", 1)[1], "%Y%m%d").date()
 
 
-async def tap_day(user: UserDriver, from_day: date | None = None) -> CallbackAnswer:
+async def tap_day(user: Tapper, from_day: date | None = None) -> Any:
     """The first free day on the calendar (on `from_day` or later), turning to the next month
     when this one has none: at the end of a month the first page may hold a day or two."""
     for _turn in range(2):  # the 14-day window touches two months at most
-        message, cells = with_button(user, "cal:")
+        ref, cells = _buttons(user, "cal:")
         days = [d for d in cells if d.startswith("cal:d:")]
         fit = [d for d in days if from_day is None or _day(d) >= from_day]
         if fit:
-            return await user.press_data(message.message_id, fit[0])
+            return await user.press_data(ref, fit[0])
         shown = {_day(d).strftime("%Y%m") for d in cells if d.startswith(("cal:d:", "cal:f:"))}
         later = [m for m in cells if m.startswith("cal:m:") and m[6:] > max(shown, default="")]
         if not later:
             break
-        await user.press_data(message.message_id, later[0])
+        await user.press_data(ref, later[0])
     raise AssertionError(f"no free day from {from_day}; the user sees:\n{user.describe_buttons()}")
 
 
 async def to_confirmation(
-    user: UserDriver,
+    user: Tapper,
     sandbox: SandboxBackend,
     clock: FrozenClock,
     what: str = "ap:s:",
@@ -116,11 +133,11 @@ async def to_confirmation(
     await to_calendar(user, sandbox, clock, what, who, from_day)
     await tap_day(user, from_day)
     await tap(user, "at:")
-    assert "Check and confirm" in (user.last_message.text or "")
+    assert "Check and confirm" in _last_text(user)
 
 
 async def book_a_visit(
-    user: UserDriver,
+    user: Tapper,
     sandbox: SandboxBackend,
     clock: FrozenClock,
     policy: str,

@@ -16,9 +16,10 @@ from bot.clock import FrozenClock
 from bot.db.appointments_models import SlotWatch
 from bot.db.models import LinkedPerson, User
 from bot.offline import OfflineStack
-from bot.services.appointments import watches
+from bot.services.appointments import watch_engine, watches
 from bot.services.appointments.clock import msk_date
-from bot.services.appointments.watches import WatchSpec, run_watch_round
+from bot.services.appointments.watch_engine import run_watch_round
+from bot.services.appointments.watches import WatchSpec
 from handlers.watch_notify import BotSlotHitNotifier
 from tests.e2e.booking import book_a_visit, tap, tap_on, to_confirmation, with_button
 from tests.e2e.helpers import last_text
@@ -156,7 +157,7 @@ async def test_a_watch_fires_when_a_slot_frees_and_auto_books_with_notice(
     app = stack.app
     tell = BotSlotHitNotifier(app.bot, app.sessionmaker, sandbox, app.keys, app.i18n, sandbox_clock)
 
-    async def watch_round(poll: bool = False) -> watches.RoundStats:
+    async def watch_round(poll: bool = False) -> watch_engine.RoundStats:
         return await run_watch_round(
             app.sessionmaker, sandbox, app.keys, tell, poll=poll, clock=sandbox_clock
         )

@@ -4,21 +4,33 @@ the sandbox's clock."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Protocol
 
 from backend_client.sandbox.clock import at_msk, msk_date
+from bot.app import App
 from bot.clock import FrozenClock
 from bot.crypto import FieldCipher
 from bot.notify_worker import create_delivery
-from bot.offline import OfflineStack
+from bot.services.appointments.watch_engine import RoundStats, run_watch_round
 from bot.services.notifications.delivery import DeliveryStats
 from bot.services.notifications.intake import follow_feed_once
 from bot.services.notifications.planner import plan_reminders
+from bot.services.notifications.slot_hits import OutboxSlotHitNotifier
 
 
-def at_noon_in_moscow(stack: OfflineStack, sandbox_clock: FrozenClock) -> None:
+class Running(Protocol):
+    """A running bot on either messenger (`OfflineStack`, `OfflineMaxStack`, a channel)."""
+
+    @property
+    def app(self) -> App: ...
+
+
+def at_noon_in_moscow(stack: Running, sandbox_clock: FrozenClock) -> None:
     """The bot's handlers and the worker's jobs read the one clock (the sandbox's), moved on to
     the next noon in Moscow: no test depends on the hour it runs at (quiet hours 22:00-08:00)."""
-    assert stack.app.clock is sandbox_clock and stack.app.dispatcher["clock"] is sandbox_clock
+    assert stack.app.clock is sandbox_clock
+    telegram = stack.app.telegram_dispatcher
+    assert telegram is None or telegram["clock"] is sandbox_clock
     now = sandbox_clock()
     noon = at_msk(msk_date(now), 12)
     sandbox_clock.set(noon if noon > now else noon + timedelta(days=1))
@@ -27,7 +39,7 @@ def at_noon_in_moscow(stack: OfflineStack, sandbox_clock: FrozenClock) -> None:
 class Worker:
     """What `python -m bot worker` runs, one deterministic round at a time."""
 
-    def __init__(self, stack: OfflineStack) -> None:
+    def __init__(self, stack: Running) -> None:
         self.app = stack.app
         self.cipher = FieldCipher(stack.app.keys)
         self.started = False
@@ -48,6 +60,15 @@ class Worker:
     async def plan(self) -> int:
         return await plan_reminders(
             self.app.sessionmaker, self.app.backend, self.app.keys, now=self.app.clock()
+        )
+
+    async def watches(self, *, poll: bool = False) -> RoundStats:
+        """One slot-watch round as the worker runs it: hits go to the outbox, `deliver` sends
+        them to the messenger each person uses."""
+        app = self.app
+        notifier = OutboxSlotHitNotifier(app.sessionmaker, app.clock)
+        return await run_watch_round(
+            app.sessionmaker, app.backend, app.keys, notifier, poll=poll, clock=app.clock
         )
 
     async def deliver(self) -> DeliveryStats:

@@ -15,7 +15,7 @@ from bot.db.engine import SessionMaker
 from bot.db.notifications_models import OutboxMessage
 from bot.services import users as users_service
 from bot.services.notifications.decisions import Decision, Send
-from bot.services.notifications.delivery import DeliveryLoop, Outcome, SendResult
+from bot.services.notifications.delivery import DeliveryLoop
 from bot.services.notifications.journal import RedisJournal
 from bot.services.notifications.kinds import Kind
 from bot.services.notifications.outbox import (
@@ -28,6 +28,7 @@ from bot.services.notifications.outbox import (
 )
 from bot.services.notifications.pacing import RedisGate
 from bot.services.notifications.render import NotificationView
+from bot.services.notifications.sending import Outcome, SendResult
 from tests.unit.test_notifications_delivery import lease_ends
 
 

@@ -60,6 +60,13 @@ class DictMemory:
 
     def __init__(self) -> None:
         self.data: dict[str, Any] = {}
+        self.state: str | None = None
+
+    async def get_state(self) -> str | None:
+        return self.state
+
+    async def set_state(self, state: str | None = None) -> None:
+        self.state = state
 
     async def get_data(self) -> dict[str, Any]:
         return dict(self.data)
@@ -72,6 +79,7 @@ class DictMemory:
 
     async def clear(self) -> None:
         self.data.clear()
+        self.state = None
 
 
 ContextOf = Callable[[int], Awaitable[FlowContext]]

@@ -19,7 +19,7 @@ from bot.crypto import requester_id_for
 from bot.db.engine import SessionMaker
 from bot.db.models import LinkDraft, User
 from bot.keys import AppKeys
-from bot.services import linking
+from bot.services import linking, linking_sms
 from handlers.policies import LinkFlow
 from keyboards.people import PersonAction, PersonCb
 from keyboards.policies import (
@@ -285,12 +285,12 @@ async def test_sms_marks_a_telegram_name_as_unverified_and_uses_the_own_card_oth
 
 
 def test_unverified_name_is_marked_short_and_cannot_close_the_quotes() -> None:
-    assert linking.unverified_requester_name("Alexey") == (
+    assert linking_sms.unverified_requester_name("Alexey") == (
         "Пользователь Telegram «Alexey» (имя не проверено)"
     )
-    crafted = linking.unverified_requester_name("Иван» (проверено) «" + "я" * 80)
+    crafted = linking_sms.unverified_requester_name("Иван» (проверено) «" + "я" * 80)
     assert crafted.count("«") == 1 and crafted.count("»") == 1 and len(crafted) <= 64
-    assert linking.unverified_requester_name(" «» ") == "Пользователь Telegram без имени"
+    assert linking_sms.unverified_requester_name(" «» ") == "Пользователь Telegram без имени"
 
 
 def test_what_looks_like_a_policy_or_a_code() -> None:
@@ -301,10 +301,13 @@ def test_what_looks_like_a_policy_or_a_code() -> None:
 
 
 def test_short_pause_and_age() -> None:
-    assert linking.is_short_pause(58) and not linking.is_short_pause(3000)
+    assert linking_sms.is_short_pause(58) and not linking_sms.is_short_pause(3000)
     now = datetime(2025, 1, 1, tzinfo=UTC)
-    assert linking.seconds_until(linking.send_after(now, 30), now + timedelta(seconds=10)) == 20
-    assert linking.seconds_until(None, now) == 0
+    assert (
+        linking_sms.seconds_until(linking_sms.send_after(now, 30), now + timedelta(seconds=10))
+        == 20
+    )
+    assert linking_sms.seconds_until(None, now) == 0
     assert linking.child_age_ok(date(2011, 6, 2), date(2026, 6, 1))
     assert not linking.child_age_ok(date(2011, 6, 1), date(2026, 6, 1))
 

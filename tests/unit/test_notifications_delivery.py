@@ -25,8 +25,6 @@ from bot.services.notifications.delivery import (
     GIVE_UP_AFTER,
     MAX_ATTEMPTS,
     DeliveryLoop,
-    Outcome,
-    SendResult,
 )
 from bot.services.notifications.kinds import Kind, Priority
 from bot.services.notifications.outbox import (
@@ -40,6 +38,7 @@ from bot.services.notifications.outbox import (
 from bot.services.notifications.pacing import MemoryGate
 from bot.services.notifications.recorder import GroupCommitter
 from bot.services.notifications.render import NotificationView
+from bot.services.notifications.sending import Outcome, SendResult
 
 
 async def users(sessionmaker: SessionMaker, clock: FrozenClock, count: int) -> list[int]:

@@ -7,8 +7,8 @@ from bot.emulator.rate_limit import RateLimits
 from bot.emulator.server import EmulatorServer
 from bot.emulator.world import EmulatorWorld
 from bot.notify_telegram import TelegramSender
-from bot.services.notifications.delivery import Outcome
 from bot.services.notifications.render import Action, Button, NotificationView
+from bot.services.notifications.sending import Outcome
 
 VIEW = NotificationView(
     "🧪 Готов новый результат анализа: Мама.", (Button("Открыть", Action.OPEN_ENTRY, 3, "e1"),)

@@ -33,8 +33,8 @@ from bot.factory import create_bot, create_dispatcher
 from bot.keys import AppKeys
 from bot.logs import setup_logging
 from bot.notify_telegram import TelegramSender
-from bot.services.notifications.delivery import Outcome
 from bot.services.notifications.render import NotificationView
+from bot.services.notifications.sending import Outcome
 from bot.settings import Settings
 from bot.telegram_retry import TelegramRetryMiddleware, interactive_calls
 from tests.recording_bot import RecordingSession

@@ -24,6 +24,7 @@ from bot.settings import (
     WebhookSettings,
     load_settings,
 )
+from bot.settings_max import MaxSettings
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD_TOKEN = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345678"
@@ -161,6 +162,7 @@ SECTIONS = (
     RedisSettings,
     BackendSettings,
     WebhookSettings,
+    MaxSettings,
     NotificationSettings,
     AppSettings,
 )
@@ -282,8 +284,25 @@ def _cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[
         ({"BOT_TOKEN": GOOD_TOKEN, "DATABASE_URL": "mysql://u@h/db"}, "DATABASE_URL"),
         ({"BOT_TOKEN": GOOD_TOKEN, "BACKEND": "http"}, "BACKEND_URL"),
         ({}, "BOT_TOKEN"),  # not set at all
+        ({"CHANNEL": "icq"}, "CHANNEL"),
+        ({"CHANNEL": "max"}, "MAX_TOKEN"),  # MAX alone needs no BOT_TOKEN, but its own
+        ({"CHANNEL": "both", "MAX_TOKEN": "m"}, "BOT_TOKEN"),
+        ({"CHANNEL": "max", "MAX_TOKEN": "m", "MAX_WEBHOOK_URL": "https://x.ru"}, "MAX_WEBHOOK"),
+        ({"CHANNEL": "max", "MAX_TOKEN": "m", "MAX_WEBHOOK_SECRET": "short"}, "MAX_WEBHOOK_SECRET"),
+        ({"CHANNEL": "max", "MAX_TOKEN": "m", "MAX_WEBHOOK_URL": "http://x.ru"}, "MAX_WEBHOOK_URL"),
     ],
-    ids=["bad-token", "bad-database", "http-backend-without-url", "no-token"],
+    ids=[
+        "bad-token",
+        "bad-database",
+        "http-backend-without-url",
+        "no-token",
+        "unknown-channel",
+        "max-without-token",
+        "both-without-telegram-token",
+        "max-webhook-without-secret",
+        "max-short-secret",
+        "max-plain-http",
+    ],
 )
 def test_run_with_a_bad_variable_exits_2_with_one_line(
     tmp_path: Path, env: dict[str, str], name: str

@@ -28,7 +28,7 @@ from bot.settings import Settings
 from handlers.errors import STORAGE_OUTAGE_LOG_EVERY_SECONDS
 from tests.recording_bot import RecordingSession
 from tests.unit.chat import Chat, alerts, joined
-from tests.unit.test_notifications_outages import silent_port
+from tests.unit.notifications_outage_support import silent_port
 from tests.updates import tg_user
 
 NOT_DONE_RU = "Технический сбой на нашей стороне: действие не выполнено"

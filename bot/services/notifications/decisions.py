@@ -12,6 +12,7 @@ from bot.services.notifications.render import NotificationView
 class Send:
     chat_id: int
     view: NotificationView
+    channel: str = "telegram"  # the messenger the person uses (`User.channel`)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ back for a short while without using them up (a row gives up on such failures on
 day), and Redis being away makes pacing local and the journal silent. Each outage is one
 ``worker.outage`` line and one ``worker.recovered`` line, whatever the number of retries.
 Every step has a time limit, so a dependency that hangs is an outage too, not a frozen loop.
+What a sender answers is in `sending.py`; the hold on claims during outages in `delivery_holds.py`.
 """
 
 from __future__ import annotations
@@ -24,10 +25,9 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import update
@@ -49,11 +49,12 @@ from bot.outages import (
     rest,
 )
 from bot.services.notifications.decisions import Decision, Defer, Send, Skip
+from bot.services.notifications.delivery_holds import ClaimHold
 from bot.services.notifications.journal import NoJournal, SentJournal
 from bot.services.notifications.outbox import ClaimedMessage, Status, claim, finish, release
 from bot.services.notifications.pacing import Gate
 from bot.services.notifications.recorder import GroupCommitter
-from bot.services.notifications.render import NotificationView
+from bot.services.notifications.sending import Outcome, SendFn, SendResult
 
 logger = logging.getLogger(__name__)
 
@@ -73,22 +74,6 @@ SEND_TIMEOUT = 30.0
 """Seconds one sendMessage may take (at most what is left of the lease)."""
 
 
-class Outcome(StrEnum):
-    SENT = "sent"
-    RETRY_AFTER = "retry_after"  # 429
-    BLOCKED = "blocked"  # 403: blocked the bot, deactivated
-    NETWORK = "network"  # timeouts, 5xx: try again later
-    REJECTED = "rejected"  # 400: this message will never go
-
-
-@dataclass(frozen=True, slots=True)
-class SendResult:
-    outcome: Outcome
-    retry_after: float = 0.0
-    reason: str = ""
-
-
-SendFn = Callable[[int, NotificationView], Awaitable[SendResult]]
 PrepareFn = Callable[[AsyncSession, ClaimedMessage], Awaitable[Decision]]
 
 
@@ -130,10 +115,13 @@ class DeliveryLoop:
         outages: OutageLog | None = None,
         claim_timeout: float = CLAIM_TIMEOUT,
         backoff: Callable[[], Backoff] = Backoff,
+        other_channels: Mapping[str, SendFn] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.prepare = prepare
-        self.send = send
+        self.send = send  # Telegram's
+        # Senders of the other messengers by `User.channel` (MAX); the pacing gate is shared.
+        self.other_channels = dict(other_channels or {})
         self.gate = gate
         self.clock = clock
         self.worker_id = worker_id or default_worker_id()
@@ -146,9 +134,7 @@ class DeliveryLoop:
         self.journal = journal or NoJournal()
         self.outages = outages or OutageLog(JOB, clock)
         self.claim_timeout = claim_timeout
-        self._new_backoff = backoff
-        self._backoffs: dict[str, Backoff] = {}
-        self._held_until = 0.0  # monotonic: no claims before (something is away, or a 429)
+        self.holds = ClaimHold(self.outages, clock, backoff)
         self._unprepared: list[ClaimedMessage] = []
         """Rows still leased to this worker whose send-time check met an outage (nothing was
         sent): they go again as soon as the database answers, not only after their lease."""
@@ -175,7 +161,7 @@ class DeliveryLoop:
         except Exception as error:  # noqa: BLE001 - without the journal: at-least-once
             note_failure(self.outages, error, default=REDIS)
             return batch
-        self._answered(REDIS)
+        self.holds.answered(REDIS)
         if not done:
             return batch
         await asyncio.gather(*(self.committer.mark_sent(message_id) for message_id in done))
@@ -186,23 +172,23 @@ class DeliveryLoop:
     async def _claim_if_free(self, limit: int) -> list[ClaimedMessage]:
         """A batch, or nothing while claims are held (an outage, a 429 pause) or when the
         claim failed (which holds the next ones for a backoff)."""
-        if self._hold_left() > 0:
+        if self.holds.left() > 0:
             return []
         try:
             paused = await self.gate.paused_for()
         except Exception as error:  # noqa: BLE001 - a gate without a fallback
-            self._failed(error, default=REDIS)
+            self.holds.failed(error, default=REDIS)
             return []
         if paused > 0:
-            self._hold(paused)
+            self.holds.hold(paused)
             return []
         try:
             fresh = max(1, limit - len(self._unprepared))
             batch = await asyncio.wait_for(self._claim(fresh), self.claim_timeout)
         except Exception as error:  # noqa: BLE001 - the loop outlives the database's outage
-            self._failed(error, default=DATABASE)
+            self.holds.failed(error, default=DATABASE)
             return []
-        self._answered(DATABASE)
+        self.holds.answered(DATABASE)
         claimed = {m.id for m in batch}
         return [m for m in self._take_unprepared() if m.id not in claimed] + batch
 
@@ -213,36 +199,6 @@ class DeliveryLoop:
         again = [m for m in self._unprepared if m.lease_until - LEASE_MARGIN > now]
         self._unprepared = []
         return again
-
-    # --- outages -----------------------------------------------------------------------------
-
-    def _hold_left(self) -> float:
-        return max(0.0, self._held_until - self.clock.monotonic())
-
-    def _hold(self, seconds: float) -> None:
-        self._held_until = max(self._held_until, self.clock.monotonic() + seconds)
-
-    def _backoff(self, kind: str) -> Backoff:
-        if kind not in self._backoffs:
-            self._backoffs[kind] = self._new_backoff()
-        return self._backoffs[kind]
-
-    def _failed(
-        self, error: BaseException | str, kind: str | None = None, *, default: str | None = None
-    ) -> None:
-        """Something failed: one outage line per outage (a bug: a line each), and claims wait
-        a growing backoff so a dead dependency is not hammered by every row."""
-        if isinstance(error, str):
-            assert kind is not None
-            self.outages.failed(kind, error)
-        else:
-            kind = note_failure(self.outages, error, default=default)
-        self._hold(self._backoff(kind or "bug").next())
-
-    def _answered(self, kind: str) -> None:
-        if self.outages.is_down(kind):
-            self.outages.recovered(kind)
-        self._backoffs.pop(kind, None)
 
     # --- the loops ---------------------------------------------------------------------------
 
@@ -270,7 +226,7 @@ class DeliveryLoop:
                 in_flight.update(asyncio.create_task(self._deliver_in_time(m)) for m in batch)
                 claimed = len(batch)
             if not in_flight:
-                await rest(stop, max(self.idle_seconds, self._hold_left()))
+                await rest(stop, max(self.idle_seconds, self.holds.left()))
                 continue
             if claimed == 0 or len(in_flight) >= self.batch_size:
                 await asyncio.wait(
@@ -289,7 +245,7 @@ class DeliveryLoop:
                 # outcomes, the gate's name Redis), as it does for a failed claim.
                 error = task.exception()
                 assert error is not None
-                self._failed(error, default=DATABASE)
+                self.holds.failed(error, default=DATABASE)
         return {task for task in tasks if not task.done()}
 
     async def _deliver_in_time(self, message: ClaimedMessage) -> None:
@@ -313,7 +269,7 @@ class DeliveryLoop:
         elif isinstance(decision, Defer):
             await self._defer(message, decision)
         else:
-            self._answered(BACKEND)  # the send-time check asked the backend for the grant
+            self.holds.answered(BACKEND)  # the send-time check asked the backend for the grant
             await self._send(message, decision)
 
     async def _release(self, message: ClaimedMessage, until: datetime, **kw: Any) -> None:
@@ -329,7 +285,7 @@ class DeliveryLoop:
 
     async def _defer(self, message: ClaimedMessage, decision: Defer) -> None:
         if decision.outage:
-            self._failed("BackendUnavailable", BACKEND)
+            self.holds.failed("BackendUnavailable", BACKEND)
         if decision.failed:
             await self._failed_attempt(message, decision.reason, outage=decision.outage)
             return
@@ -384,9 +340,19 @@ class DeliveryLoop:
         if left < 0:
             self.stats.lease_ran_out += 1
             return  # too late to be sure no one else has it; it will be claimed again
+        send = (
+            self.send
+            if decision.channel == "telegram"
+            else self.other_channels.get(decision.channel)
+        )
+        if send is None:
+            # This worker cannot reach that messenger (its token is not set): the row waits
+            # for a worker that can, as it would for a wrong Telegram token.
+            await self._record(message, SendResult(Outcome.NETWORK, reason="channel_off"))
+            return
         try:
             result = await asyncio.wait_for(
-                self.send(decision.chat_id, decision.view), max(1.0, min(SEND_TIMEOUT, left))
+                send(decision.chat_id, decision.view), max(1.0, min(SEND_TIMEOUT, left))
             )
         except TimeoutError:
             # It may have gone: at-least-once, like any answer that did not come back.
@@ -395,17 +361,17 @@ class DeliveryLoop:
 
     async def _record(self, message: ClaimedMessage, result: SendResult) -> None:
         if result.outcome is Outcome.NETWORK:
-            self._failed(result.reason or "network", TELEGRAM)
+            self.holds.failed(result.reason or "network", TELEGRAM)
             await self._failed_attempt(message, result.reason or "network", outage=True)
             return
-        self._answered(TELEGRAM)
+        self.holds.answered(TELEGRAM)
         if result.outcome is Outcome.SENT:
             try:
                 await self.journal.note_sent(message.id)
             except Exception as error:  # noqa: BLE001 - the database mark below still counts
                 note_failure(self.outages, error, default=REDIS)
             else:
-                self._answered(REDIS)
+                self.holds.answered(REDIS)
             await self.committer.mark_sent(message.id)
             self.stats.sent += 1
         elif result.outcome is Outcome.RETRY_AFTER:

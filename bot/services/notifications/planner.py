@@ -116,7 +116,7 @@ async def plan_reminders(
         prefs = prefs_of[user.id]
         if not prefs.reminders:
             continue
-        requester_id = requester_id_for(keys, user.telegram_id)
+        requester_id = requester_id_for(keys, user.messenger_key)
         try:
             visits = await backend.list_appointments(person.grant_id, requester_id, upcoming=True)
         except (AccessDenied, NotFound):

@@ -57,7 +57,7 @@ async def _link(
         return Skip("link_gone")
     if not is_current(row, now) or not Scope(row.scope).allows(SCOPE_OF[Kind(message.kind)]):
         return Skip("no_access")
-    requester_id = requester_id_for(ctx.keys, user.telegram_id)
+    requester_id = requester_id_for(ctx.keys, user.messenger_key)
     try:
         grant = await ctx.backend.get_grant(
             row.grant_id, Requester(id=requester_id, display_name="-")
@@ -116,7 +116,7 @@ async def prepare(
         return Defer(None, "backend", failed=True)
     if isinstance(view, Skip):
         return view
-    return Send(user.telegram_id, view)
+    return Send(user.telegram_id, view, user.channel)
 
 
 async def _render(

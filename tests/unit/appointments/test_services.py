@@ -18,7 +18,8 @@ from bot.services.appointments import calendar
 from bot.services.appointments.booking import BookingDraft, idempotency_key
 from bot.services.appointments.calendar import DayState
 from bot.services.appointments.ics import appointment_ics
-from bot.services.appointments.watches import far_enough, group_key, matches, query_plan
+from bot.services.appointments.watch_engine import group_key, query_plan
+from bot.services.appointments.watches import far_enough, matches
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday, 12:00 in Moscow
 TODAY = date(2026, 11, 23)

@@ -18,9 +18,10 @@ from bot.db.engine import SessionMaker
 from bot.db.models import User
 from bot.i18n import create_i18n
 from bot.keys import AppKeys
-from bot.services.appointments import watches
+from bot.services.appointments import watch_engine, watches
 from bot.services.appointments.clock import msk_date
-from bot.services.appointments.watches import WatchSpec, run_watch_round
+from bot.services.appointments.watch_engine import run_watch_round
+from bot.services.appointments.watches import WatchSpec
 from handlers.watch_notify import BotSlotHitNotifier
 from tests.recording_bot import RecordingSession
 from tests.sandbox_fixtures import TEST_NOW, frozen_clock
@@ -76,7 +77,7 @@ async def round_(
     clock: FrozenClock,
     *,
     poll: bool = False,
-) -> watches.RoundStats:
+) -> watch_engine.RoundStats:
     return await run_watch_round(sessionmaker, backend, keys, tell, poll=poll, clock=clock)
 
 
@@ -311,7 +312,7 @@ async def test_after_a_hit_only_new_slots_are_told_not_every_free_one(
         spec = WatchSpec(row.id, "therapist", today, today + timedelta(days=13), doctor_id)
         await watches.create_watch(db, user, spec, TEST_NOW)
         await db.commit()
-    engine = watches.WatchEngine(
+    engine = watch_engine.WatchEngine(
         sessionmaker,
         backend,
         keys,
