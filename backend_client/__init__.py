@@ -2,6 +2,7 @@
 
 from backend_client.errors import (
     AccessDenied,
+    AlreadyBooked,
     BackendError,
     BackendUnavailable,
     CodeExhausted,
@@ -51,6 +52,7 @@ __all__ = [
     "AccessAction",
     "AccessDenied",
     "AccessLogEntry",
+    "AlreadyBooked",
     "AnalyteFlag",
     "AnalyteHistory",
     "AnalytePoint",

@@ -64,6 +64,20 @@ class SlotTaken(BackendError):
     code = "slot_taken"
 
 
+class AlreadyBooked(BackendError):
+    """The patient already has an active future visit of this specialty (EMIAS allows one per
+    specialty): ``appointment_id`` is that visit, to reschedule it instead."""
+
+    code = "already_booked"
+
+    def __init__(self, appointment_id: str, message: str = "") -> None:
+        super().__init__(message or "an active visit of this specialty exists")
+        self.appointment_id = appointment_id
+
+    def details(self) -> dict[str, Any]:
+        return {"appointment_id": self.appointment_id}
+
+
 class RateLimited(BackendError):
     """Too many SMS sends (or requests); try again in ``retry_after`` seconds."""
 
@@ -160,6 +174,7 @@ ERRORS_BY_CODE: dict[str, type[BackendError]] = {
         NotFound,
         AccessDenied,
         SlotTaken,
+        AlreadyBooked,
         RateLimited,
         LookupLocked,
         CodeWrong,
@@ -188,6 +203,8 @@ def error_from_payload(payload: dict[str, Any]) -> BackendError:
         return CodeWrong(int(payload.get("attempts_left", 0)), message)
     if cls is GrantLimitReached:
         return GrantLimitReached(int(payload.get("limit", 5)), message)
+    if cls is AlreadyBooked:
+        return AlreadyBooked(str(payload.get("appointment_id", "")), message)
     if cls is InvalidRequest:
         return InvalidRequest(str(payload.get("field", "")), message)
     if cls is AccessDenied:

@@ -269,6 +269,9 @@ class Doctor(_Model):
     specialty: Specialty
     clinic: Clinic
     cabinet: str | None = None
+    district: bool = False
+    """The patient's own attached doctor (участковый терапевт or педиатр), in `list_doctors`
+    answers; patients expect that doctor first."""
 
 
 class Referral(_Model):

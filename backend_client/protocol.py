@@ -291,7 +291,9 @@ class RecordsBackend(Protocol):
         The same ``idempotency_key`` (per requester) returns the first result without booking
         again. Concurrent bookings of one slot: exactly one wins, the rest get ``SlotTaken``
         (also for a slot in the past). A referral-only specialty without a valid
-        ``referral_id`` -> ``AccessDenied(reason="referral_required")``.
+        ``referral_id`` -> ``AccessDenied(reason="referral_required")``. An active future visit
+        of the same specialty already booked for the patient -> ``AlreadyBooked`` naming it
+        (EMIAS keeps one per specialty: that visit is to be rescheduled instead).
         """
         ...
 

@@ -20,4 +20,7 @@ async def open_backend(settings: Settings, clock: Clock) -> RecordsBackend:
         )
     from backend_client.sandbox import SandboxBackend
 
-    return await SandboxBackend.open(config.sandbox_path, seed=config.sandbox_seed, clock=clock)
+    # As EMIAS: one active visit per specialty (a second is refused with `AlreadyBooked`).
+    return await SandboxBackend.open(
+        config.sandbox_path, seed=config.sandbox_seed, clock=clock, one_visit_per_specialty=True
+    )

@@ -44,7 +44,10 @@ async def run_demo(settings: Settings) -> int:
     print("Preparing the sandbox (synthetic patients, clinics, doctors)…", flush=True)
     clock = SystemClock()  # the demo's one clock: bot, worker, sandbox and emulator read it
     backend = await SandboxBackend.open(
-        settings.backend.sandbox_path, seed=settings.backend.sandbox_seed, clock=clock
+        settings.backend.sandbox_path,
+        seed=settings.backend.sandbox_seed,
+        clock=clock,
+        one_visit_per_specialty=True,  # as EMIAS
     )
     try:
         path, seed = settings.backend.sandbox_path, settings.backend.sandbox_seed

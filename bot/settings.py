@@ -211,6 +211,9 @@ class AppSettings(BaseSettings):
     secret_key: SecretStr | None = None
     var_dir: Path = Path("./var")
     throttle_per_second: float = Field(default=3.0, gt=0)
+    # Where people reach the bot's operator (an address, a phone, @username); shown in the help
+    # when set.
+    support_contact: str | None = None
 
     @field_validator("log_level")
     @classmethod

@@ -24,6 +24,8 @@ _ON_VISIT = {
     VisitAction.CANCEL: flow.cancel_asked,
     VisitAction.CANCEL_CONFIRM: flow.cancel_confirmed,
     VisitAction.ICS: flow.ics_asked,
+    VisitAction.AGAIN: flow.book_again,
+    VisitAction.BY_REFERRAL: flow.book_by_referral,
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Sequence
 
 from aiogram import Bot, F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
@@ -27,7 +28,7 @@ from bot.flows.linking_screens import RELATIONS
 from bot.flows.screens import Placement, Screen
 from handlers.access_texts import delete_sensitive
 from handlers.render import send
-from keyboards.menu import MENU_HELP, menu_texts
+from keyboards.menu import MENU_HELP, MENU_LANGUAGE, menu_texts
 from keyboards.policies import (
     AsRelativeCb,
     CodeAction,
@@ -52,13 +53,14 @@ def not_menu_button(message: Message) -> bool:
 
 
 def leaves_linking(message: Message) -> bool:
-    """A menu button or a command that opens something else (not Help, not /cancel, which
-    answer for themselves): the unfinished linking ends, and the user is told so."""
+    """A menu button or a command that opens something else (not Help, /cancel or the
+    language, as `bot.flows.linking.leaves`): the unfinished linking ends, and the user is
+    told so."""
     text = message.text or ""
     if text.startswith("/"):
         command = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if text[1:] else ""
-        return command not in {"help", "cancel"}
-    return text in menu_texts() and text != str(MENU_HELP)
+        return command not in flow.STAYS
+    return text in menu_texts() and text not in (str(MENU_HELP), str(MENU_LANGUAGE))
 
 
 class LinkFlow(StatesGroup):
@@ -115,6 +117,12 @@ async def _answer(query: CallbackQuery, answer: Reply, ctx: FlowContext) -> None
             elif screen.placement not in (Placement.POPUP, Placement.ALERT):
                 await _screen(query.message, screen)
     await ctx.tell_all(answer.notices)
+
+
+async def answer_press(query: CallbackQuery, screens: Sequence[Screen], ctx: FlowContext) -> None:
+    """Another flow's answer to a press that may end with a linking step (the language chosen
+    mid-way): rendered as this flow's, so "share my phone" is Telegram's contact keyboard."""
+    await _answer(query, Reply(tuple(screens)), ctx)
 
 
 def _on_message(query: CallbackQuery) -> bool:

@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.flows import start as flow
 from bot.flows.context import FlowContext
-from handlers.policies import LinkFlow, leaves_linking, linking_interrupted
+from handlers.policies import LinkFlow, answer_press, leaves_linking, linking_interrupted
 from handlers.render import answer_all, send_all
 from keyboards.menu import MENU_LANGUAGE, main_menu
 from keyboards.start import ConsentAction, ConsentCb, LanguageCb
@@ -18,7 +18,8 @@ from keyboards.start import ConsentAction, ConsentCb, LanguageCb
 router = Router(name=__name__)
 
 # Registered before everything else: a menu button or a command in the middle of linking ends
-# the linking with one line saying so, then the button's own handler answers (`SkipHandler`).
+# the linking with one line saying so, then the button's own handler answers (`SkipHandler`);
+# Help, /cancel and the language do not end it.
 router.message(StateFilter(LinkFlow), leaves_linking)(linking_interrupted)
 
 
@@ -40,9 +41,11 @@ async def choose_language(message: Message) -> None:
 
 @router.callback_query(LanguageCb.filter())
 async def language_chosen(
-    query: CallbackQuery, callback_data: LanguageCb, flow_ctx: FlowContext
+    query: CallbackQuery, callback_data: LanguageCb, state: FSMContext, flow_ctx: FlowContext
 ) -> None:
-    await answer_all(query, flow.language_chosen(flow_ctx, callback_data.code))
+    # Mid-linking the conversation goes on (its step said again): not dropped by the choice.
+    shown = await flow.language_chosen_in(flow_ctx, state, callback_data.code)
+    await answer_press(query, shown, flow_ctx)
 
 
 @router.callback_query(ConsentCb.filter(F.action == ConsentAction.ACCEPT))

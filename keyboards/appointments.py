@@ -82,6 +82,8 @@ class VisitAction(StrEnum):
     CANCEL = ids.VISIT_CANCEL
     CANCEL_CONFIRM = ids.VISIT_CANCEL_CONFIRM
     ICS = ids.VISIT_ICS
+    BY_REFERRAL = ids.VISIT_BY_REFERRAL  # a referral's card: `appointment_id` is the referral
+    AGAIN = ids.VISIT_AGAIN  # "Book again": the cancelled visit's doctor
 
 
 class VisitCb(CallbackData, prefix="av"):

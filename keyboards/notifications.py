@@ -35,7 +35,12 @@ def _callback(button: Button) -> CallbackData:
             n=True,
         )
     if button.action == Action.BOOK:
-        return WhoCb(flow=Flow.BOOK, person_id=button.person_id, n=True)
+        if not button.ref:  # no visit to start from: the first choice
+            return WhoCb(flow=Flow.BOOK, person_id=button.person_id, n=True)
+        # After a clinic cancellation: the same doctor's calendar (issue 14, 11d).
+        return VisitCb(
+            action=VisitAction.AGAIN, person_id=button.person_id, appointment_id=button.ref, n=True
+        )
     if button.action == Action.WATCH_BOOK:
         return WatchHitCb(hit_id=int(button.ref), action=HIT_BOOK)
     if button.action == Action.WATCH_STOP:

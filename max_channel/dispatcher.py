@@ -6,7 +6,8 @@
 - a contact from the `request_contact` button: `Contact`, "own" when the card carries the
   sender's own MAX account (the `max_info` MAX signs), as Telegram's `contact.user_id`;
 - a button: `Press` with its payload;
-- anything else (a sticker, a file, a location): an empty text, which is "not understood";
+- a sticker, a voice message, a picture, a file the bot did not ask for: `Media` (said
+  plainly that the bot reads only text and buttons);
 - `bot_stopped` (the person stopped the bot): no answer (MAX would refuse it); their row is
   marked blocked so the worker stops writing to them, as Telegram's block does
   (`handlers/membership.py`). Starting the bot again (`bot_started`) is coming back.
@@ -24,7 +25,7 @@ from maxapi.types import (
 )
 
 from bot.backend_budget import more_time
-from bot.flows.inputs import Contact, Input, Press, Started, Text, parse_text
+from bot.flows.inputs import Contact, Input, Media, Press, Started, Text, parse_text
 from max_channel.render import MaxAnswer
 from max_channel.turn import MaxParts, Sender, mark_stopped, run_turn
 
@@ -43,6 +44,9 @@ def _input_of(event: MessageCreated) -> Input:
             )
             phone = shared.vcf.phone if shared.vcf is not None else None
             return Contact(phone or "", own=own and bool(phone))
+        kind = str(getattr(attachment, "type", "attachment"))
+        if kind != "inline_keyboard":  # a keyboard is not something the person sent
+            return Media(kind)
     return parse_text(body.text or "")
 
 

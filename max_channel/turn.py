@@ -31,7 +31,7 @@ from bot.keys import AppKeys
 from bot.logs import log_event, pseudonym
 from bot.notices import OtherChats
 from bot.outages import DATABASE, REDIS, outage_kind
-from bot.services.linking import looks_sensitive
+from bot.services.linking import delete_when_dropped
 from bot.services.rate_limit import RateLimiter
 from bot.services.users import find_user, get_or_create_user, mark_blocked
 from bot.settings import Settings
@@ -149,7 +149,7 @@ async def mark_stopped(parts: MaxParts, user_id: int) -> None:
 async def _within_limit(parts: MaxParts, sender: Sender, event: Input, answer: MaxAnswer) -> bool:
     """Over the person's rate, before any database work: the input is dropped, never in
     silence — a press is answered with words, a message gets a notice (now and then), and one
-    that held a policy number or a code is deleted all the same."""
+    that held a policy number, a code or a birth date is deleted all the same."""
     who = f"max:{sender.user_id}"
     if parts.limiter is None or await parts.limiter.hit(who):
         return True
@@ -161,7 +161,7 @@ async def _within_limit(parts: MaxParts, sender: Sender, event: Input, answer: M
     if isinstance(event, Press):
         await answer.answer_press(_("Too many presses: wait a second and press again."))
         return False
-    if isinstance(event, Text) and looks_sensitive(event.text) is not None:
+    if isinstance(event, Text) and delete_when_dropped(event.text):
         await answer.delete_input()
     if parts.notices is None or await parts.notices.hit(who):
         text = _("Too fast: your last message was skipped. Please wait a moment and send it again.")

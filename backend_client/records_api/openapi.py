@@ -50,7 +50,7 @@ translates by it; `message` is for developers and never contains personal data):
 | unauthorized | 401 | |
 | access_denied | 403 | `reason` |
 | not_found | 404 | |
-| slot_taken, grant_limit_reached | 409 | `limit` for grant_limit_reached |
+| slot_taken, already_booked, grant_limit_reached | 409 | `appointment_id` for already_booked, `limit` for grant_limit_reached |
 | code_expired, code_exhausted | 410 | |
 | code_wrong | 422 | `attempts_left` |
 | rate_limited, lookup_locked | 429 | `retry_after` (seconds, also as the `Retry-After` header) |

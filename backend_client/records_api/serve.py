@@ -59,7 +59,9 @@ async def serve_sandbox(
     """Open the sandbox and serve it until cancelled (Ctrl+C), then close everything."""
     from backend_client.sandbox import SandboxBackend  # the sandbox pulls in SQLAlchemy
 
-    backend = await SandboxBackend.open(Path(sandbox_path), seed=seed, clock=clock)
+    backend = await SandboxBackend.open(
+        Path(sandbox_path), seed=seed, clock=clock, one_visit_per_specialty=True
+    )
     try:
         async with running_records_api(
             backend, service_token=service_token, host=host, port=port, monotonic=clock.monotonic

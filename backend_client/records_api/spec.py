@@ -78,6 +78,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "access_denied": 403,
     "not_found": 404,
     "slot_taken": 409,
+    "already_booked": 409,
     "grant_limit_reached": 409,
     "code_expired": 410,
     "code_exhausted": 410,

@@ -125,7 +125,7 @@ BOOK = Endpoint(
     BookArgs,
     TypeAdapter(Appointment),
     lambda b, a: b.book(a.grant_id, a.requester_id, a.slot_id, a.idempotency_key, a.referral_id),
-    errors=(*ACCESS_ERRORS, "slot_taken"),
+    errors=(*ACCESS_ERRORS, "slot_taken", "already_booked"),
     retry_safe=True,  # only because the Idempotency-Key makes a repeat return the first result
 )
 RESCHEDULE = Endpoint(

@@ -39,8 +39,12 @@ class SandboxBackend(AccessMixin, RecordsMixin, EventsMixin, SimulationMixin):
         clock: Clock,
         seed: int = 42,
         sms: SmsGateway | None = None,
+        one_visit_per_specialty: bool = False,
     ) -> SandboxBackend:
-        """Open (and on first use create and seed) the sandbox database at ``path``."""
+        """Open (and on first use create and seed) the sandbox database at ``path``.
+
+        ``one_visit_per_specialty``: refuse a second active visit of one specialty with
+        ``AlreadyBooked``, as EMIAS does (off by default: older tests book freely)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
@@ -70,6 +74,7 @@ class SandboxBackend(AccessMixin, RecordsMixin, EventsMixin, SimulationMixin):
             sms or OutboxSmsGateway(),
             catalog,
         )
+        backend.one_visit_per_specialty = one_visit_per_specialty
         backend._slots_through = date.fromisoformat(meta["slots_through"])
         await backend.ensure_slots()
         return backend

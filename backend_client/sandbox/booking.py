@@ -17,7 +17,13 @@ from typing import Any
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backend_client.errors import AccessDenied, InvalidRequest, NotFound, SlotTaken
+from backend_client.errors import (
+    AccessDenied,
+    AlreadyBooked,
+    InvalidRequest,
+    NotFound,
+    SlotTaken,
+)
 from backend_client.models import AccessAction, Appointment, AppointmentStatus, EventKind, Scope
 from backend_client.sandbox import schema as s
 from backend_client.sandbox.booking_options import BookingOptionsMixin
@@ -129,6 +135,8 @@ class BookingMixin(BookingOptionsMixin, SlotsMixin):
                 raise InvalidRequest("slot_id")
             appointment_id = "a" + secrets.token_hex(6)
             await self._take_slot(conn, slot_id, appointment_id)
+            # After the slot (a lost race stays `SlotTaken`); refusing rolls the take back.
+            await self._one_per_specialty(conn, patient.id, spec.code)
             now = self.now()
             await conn.execute(
                 insert(s.appointments).values(
@@ -161,6 +169,24 @@ class BookingMixin(BookingOptionsMixin, SlotsMixin):
             )
             await self.log_access(conn, grant, AccessAction.BOOKED, spec.name)
             return self._appointment_model(await self._appointment_row(conn, appointment_id))
+
+    async def _one_per_specialty(
+        self, conn: AsyncConnection, patient_id: str, specialty_code: str
+    ) -> None:
+        """As EMIAS: one active future visit per specialty; another is `AlreadyBooked`."""
+        if not self.one_visit_per_specialty:
+            return
+        a = s.appointments
+        rows = await conn.execute(
+            select(a)
+            .where(a.c.patient_id == patient_id, a.c.status.in_(("booked", "moved")))
+            .order_by(a.c.starts_at)
+        )
+        for row in rows.all():
+            doctor = self._catalog.doctors.get(row.doctor_id)
+            same = doctor is not None and doctor.specialty.code == specialty_code
+            if same and self._is_future_active(row):
+                raise AlreadyBooked(row.id)
 
     async def _own_appointment(
         self, conn: AsyncConnection, grant: Row[Any], appointment_id: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 from sqlalchemy import Row, select
@@ -121,8 +122,20 @@ class BookingOptionsMixin(SandboxCore):
                 if not self._allowed(patient, code):
                     return []
                 clinics = self._clinics_for(patient)
+        district = self.district_doctor_id(patient)
         return [
-            d
+            d.model_copy(update={"district": True}) if d.doctor_id == district else d
             for d in self._catalog.doctors.values()
             if d.specialty.code == code and d.clinic.clinic_id in clinics
         ]
+
+    def district_doctor_id(self, patient: Row[Any]) -> str | None:
+        """The patient's attached doctor: a therapist (a paediatrician for a child) of the
+        patient's own clinic, fixed per patient as an attachment is (a stable hash, no state)."""
+        code = "pediatrician" if age_on(patient.birth_date, self.today()) < 18 else "therapist"
+        ids = sorted(
+            d.doctor_id
+            for d in self._catalog.doctors.values()
+            if d.specialty.code == code and d.clinic.clinic_id == patient.clinic_id
+        )
+        return ids[zlib.crc32(patient.id.encode()) % len(ids)] if ids else None

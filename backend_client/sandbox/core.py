@@ -113,6 +113,8 @@ class SandboxCore:
         self._secret = secret
         self._sms = sms
         self._catalog = catalog
+        self.one_visit_per_specialty = False
+        """EMIAS's rule: one active future visit per specialty (`book` -> `AlreadyBooked`)."""
         # One writer at a time inside this process; SQLite serialises across processes.
         self._lock = asyncio.Lock()
         self._closed = False

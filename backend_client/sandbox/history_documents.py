@@ -116,7 +116,7 @@ class DocumentsMixin(HistoryBase):
                 self.clinic_name(cid) if d > self.p.birth + timedelta(days=7) else "Родильный дом",
                 [
                     ("Инфекция", infection),
-                    ("Этап", stage),
+                    ("Этап", stage_text(stage)),
                     ("Препарат", prep),
                     (
                         "Серия",
@@ -254,3 +254,12 @@ class DocumentsMixin(HistoryBase):
                 ],
             )
         )
+
+
+def stage_text(code: str) -> str:
+    """A vaccination stage as a record shows it to the patient: «Вакцинация (2-я)» for V2,
+    «Ревакцинация» for RV, «Ревакцинация (3-я)» for RV3 (the calendar's codes stay in the
+    seed, where a clinician reads them)."""
+    kind = "Ревакцинация" if code.startswith("RV") else "Вакцинация"
+    number = code.lstrip("RV")
+    return f"{kind} ({number}-я)" if number else kind

@@ -84,6 +84,8 @@ class LinkedPerson(Base):
     label_enc: Mapped[bytes] = mapped_column(LargeBinary)
     policy_enc: Mapped[bytes] = mapped_column(LargeBinary)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # The grant was revoked (its owner, in the bot or on the portal): no longer offered.
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

@@ -60,6 +60,13 @@ async def drop_draft(memory: Memory) -> None:
     await memory.update_data({DRAFT_KEY: None})
 
 
+async def booking_open(memory: Memory) -> bool:
+    """An unfinished booking, rescheduling or watch set-up: its draft lives in the data without
+    an FSM state, so "is a state set?" alone misses it (/cancel must see it)."""
+    draft = await load_draft(memory)
+    return draft is not None and draft.done is None
+
+
 def step(text: str, rows: Rows = (), *, anew: bool = False) -> Screen:
     """A step of the flow: it replaces the pressed message (the flow moves on in place).
 

@@ -31,8 +31,8 @@ class Tr(Protocol):
 
 
 SPECIALTY_NAMES = {
-    "therapist": N_("Therapist"),
-    "gp": N_("General practitioner"),
+    "therapist": N_("General practitioner"),  # терапевт (участковый): the GP of Moscow clinics
+    "gp": N_("Family doctor"),  # врач общей практики
     "pediatrician": N_("Paediatrician"),
     "ophthalmologist": N_("Ophthalmologist"),
     "surgeon": N_("Surgeon"),
@@ -97,8 +97,38 @@ def doctor_lines(t: Tr, doctor: Doctor) -> list[str]:
     return lines
 
 
-def doctor_button(doctor: Doctor) -> str:
-    return f"{doctor.full_name} — {doctor.clinic.name}, {doctor.clinic.address}"
+def short_name(full_name: str) -> str:
+    """ "Иванова Анна Сергеевна" → "Иванова А. С." (a button must fit a phone's width)."""
+    surname, *given = full_name.split()
+    return " ".join([surname, *(f"{name[0]}." for name in given if name)])
+
+
+def nearest_label(t: Tr, moment: datetime | None, today: date) -> str:
+    """ "today 10:30", "tomorrow 10:30", "4 Dec 10:30" (Moscow time); "no free times"."""
+    _ = t.gettext
+    if moment is None:
+        return _("no free times")
+    day, time = msk_date(moment), time_label(t, moment)
+    if day == today:
+        return _("today {time}").format(time=time)
+    if (day - today).days == 1:
+        return _("tomorrow {time}").format(time=time)
+    return f"{short_day(t, day, today)} {time}"
+
+
+def doctor_button(t: Tr, doctor: Doctor, nearest: datetime | None, today: date) -> str:
+    """ "🏠 Иванова А. С. · tomorrow 10:30": short; the clinic is in the message text."""
+    mark = "🏠 " if doctor.district else ""
+    return f"{mark}{short_name(doctor.full_name)} · {nearest_label(t, nearest, today)}"
+
+
+def doctor_choice_line(t: Tr, doctor: Doctor) -> str:
+    """One line of the doctor list's text: who, where (what the short button leaves out)."""
+    mark = "🏠 " if doctor.district else ""
+    place = f"{doctor.clinic.name}, {doctor.clinic.address}"
+    if doctor.cabinet:
+        place += ", " + t.gettext("room {cabinet}").format(cabinet=doctor.cabinet)
+    return f"{mark}{esc(short_name(doctor.full_name))} — {esc(place)}"
 
 
 def referral_button(t: Tr, referral: Referral, today: date) -> str:
@@ -198,6 +228,20 @@ def ics_location(t: Tr, doctor: Doctor) -> str:
     return place
 
 
+def already_booked_text(t: Tr, label: str, visit: Appointment, today: date) -> str:
+    return t.gettext(
+        "{label} already has an appointment with this specialty: {when}. The clinic allows "
+        "one at a time: reschedule or cancel it below."
+    ).format(label=esc(label), when=short_when(t, visit.starts_at, today))
+
+
+def already_booked_warning(t: Tr, label: str, visit: Appointment, today: date) -> str:
+    return t.gettext(
+        "⚠️ {label} already has an appointment with this specialty: {when}. The clinic "
+        "allows one at a time: reschedule that one rather than book another."
+    ).format(label=esc(label), when=short_when(t, visit.starts_at, today))
+
+
 def stale_text(t: Tr) -> str:
     return t.gettext("This button is out of date. Here is a fresh start.")
 
@@ -244,5 +288,9 @@ def failure_text(t: Tr, failure: Failure) -> str:
             "minutes: nothing will be booked twice."
         ),
         Failure.RETRY: lambda: _("This could not be confirmed. Please choose the time again."),
+        Failure.ALREADY_BOOKED: lambda: _(
+            "There is already an appointment with this specialty. Only one at a time is "
+            "allowed: reschedule or cancel that one."
+        ),
     }
     return texts[failure]()

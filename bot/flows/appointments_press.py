@@ -26,6 +26,8 @@ _VISIT_STEPS = {
     ids.VISIT_CANCEL: visits_flow.cancel_asked,
     ids.VISIT_CANCEL_CONFIRM: visits_flow.cancel_confirmed,
     ids.VISIT_ICS: visits_flow.ics_asked,
+    ids.VISIT_AGAIN: visits_flow.book_again,
+    ids.VISIT_BY_REFERRAL: visits_flow.book_by_referral,
 }
 _PICKS = (ids.PICK_SPECIALTY, ids.PICK_REFERRAL, ids.PICK_DOCTOR)
 

@@ -9,6 +9,8 @@ current grant, and a pressed specialty, doctor, day or time must be one this use
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.flows import booking_actions as ids
 from bot.flows.access_texts import refusal_text
 from bot.flows.appointment_common import (
@@ -24,6 +26,7 @@ from bot.flows.appointment_common import (
     stale,
     step,
 )
+from bot.flows.appointment_texts import already_booked_warning
 from bot.flows.booking_screens import (
     days_screen,
     doctors_screen,
@@ -33,9 +36,9 @@ from bot.flows.booking_screens import (
     what_screen,
 )
 from bot.flows.context import FlowContext, Memory
-from bot.flows.screens import Screen
+from bot.flows.screens import Button, Screen
 from bot.flows.watch_setup import SETUP_KEY, target_screen
-from bot.services.appointments import calendar
+from bot.services.appointments import booking, calendar
 from bot.services.appointments.booking import BookingDraft, Mode, ReferralGone
 from bot.services.appointments.clock import msk_date
 from bot.services.people import AccessRefused
@@ -100,7 +103,6 @@ async def picked(ctx: FlowContext, memory: Memory, kind: str, ref: str) -> list[
     draft, acting = found
     if f"{kind}:{ref}" not in draft.choices:
         return stale(ctx)  # not on the screen this user was shown
-    today = msk_date(ctx.clock())
     if kind == ids.PICK_DOCTOR:
         draft.doctor_id = ref
         if draft.mode == Mode.WATCH:
@@ -112,9 +114,25 @@ async def picked(ctx: FlowContext, memory: Memory, kind: str, ref: str) -> list[
             draft.referral_id, draft.specialty_code = ref, None
         else:
             draft.specialty_code, draft.referral_id = ref, None
-        screen = await doctors_screen(ctx, ctx.backend, acting, draft, today)
+        screen = await doctors_screen(ctx, ctx.backend, acting, draft, ctx.clock())
+        if kind == ids.PICK_SPECIALTY and draft.mode == Mode.BOOK:
+            screen = await _warn_of_a_visit(ctx, acting, ref, screen)
     await save_draft(memory, draft)
     return [screen]
+
+
+async def _warn_of_a_visit(ctx: FlowContext, acting: Acting, code: str, screen: Screen) -> Screen:
+    """One visit per specialty (EMIAS refuses a second): warned before choosing a doctor, with
+    the visit's Reschedule on top."""
+    visit = await booking.active_visit_of(ctx.backend, acting.grant_id, acting.requester_id, code)
+    if visit is None:
+        return screen
+    text = already_booked_warning(ctx, acting.label, visit, msk_date(ctx.clock()))
+    move = Button(
+        ctx.gettext("🔁 Reschedule that appointment"),
+        ids.visit_id(ids.VISIT_MOVE, acting.person_id, visit.appointment_id),
+    )
+    return replace(screen, text=text + "\n\n" + screen.text, rows=((move,), *screen.rows))
 
 
 async def _watch_target(
@@ -198,7 +216,7 @@ async def other_doctors(ctx: FlowContext, memory: Memory) -> list[Screen]:
     if draft.mode != Mode.MOVE or draft.specialty_code is None:
         return stale(ctx)
     draft.offer([])
-    screen = await doctors_screen(ctx, ctx.backend, acting, draft, msk_date(ctx.clock()))
+    screen = await doctors_screen(ctx, ctx.backend, acting, draft, ctx.clock())
     await save_draft(memory, draft)
     return [screen]
 

@@ -11,6 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
+
+from backend_client.errors import BackendError
+from backend_client.models import Section
+from bot.flows.screens import Button
+
+if TYPE_CHECKING:
+    from bot.flows.context import FlowContext
 
 # WhoCb.flow: what the "for whom" answer is for.
 FLOW_BOOK, FLOW_LIST, FLOW_WATCH = "b", "l", "w"
@@ -20,6 +28,8 @@ PICK_SPECIALTY, PICK_REFERRAL, PICK_DOCTOR = "s", "r", "d"
 BOOK_CONFIRM, BOOK_DAYS, BOOK_ABORT, BOOK_WATCH, BOOK_OTHER_DOCTORS = "ok", "days", "x", "w", "od"
 # VisitCb.action
 VISIT_VIEW, VISIT_MOVE, VISIT_CANCEL, VISIT_CANCEL_CONFIRM, VISIT_ICS = "v", "m", "c", "cc", "i"
+VISIT_BY_REFERRAL = "r"  # a referral's card: book by it (the id field carries the referral)
+VISIT_AGAIN = "b"  # "Book again" after the clinic cancelled: the same doctor's calendar
 # CalendarCb.action: a free day, a full day (answered, nothing else), a month, inert cells.
 CAL_DAY, CAL_FULL, CAL_MONTH, CAL_NOOP = "d", "f", "m", "n"
 
@@ -50,6 +60,34 @@ def book_id(action: str, token: str = "") -> str:
 
 def visit_id(action: str, person_id: int, appointment_id: str, anew: bool = False) -> str:
     return f"av:{action}:{person_id}:{appointment_id}:{int(anew)}"
+
+
+def referral_book_id(person_id: int, referral_id: str) -> str:
+    """ "Book by this referral" on the referral's card (opens in a new message)."""
+    return visit_id(VISIT_BY_REFERRAL, person_id, referral_id, anew=True)
+
+
+async def book_by_referral_rows(
+    ctx: FlowContext, person_id: int, section: Section, entry_id: str
+) -> tuple[tuple[Button, ...], ...]:
+    """The "📅 Book by this referral" row for a referral's card (records), when the referral is
+    still active and the user may book for this person; no rows otherwise."""
+    if section != Section.REFERRALS:
+        return ()
+    # Imported here: appointment_common imports this module's ids (through the rows).
+    from bot.flows.appointment_common import acting_for
+    from bot.services.people import AccessRefused
+
+    try:
+        acting = await acting_for(ctx, person_id, "book")
+        referrals = await ctx.backend.list_referrals(acting.grant_id, acting.requester_id)
+    except (AccessRefused, BackendError):
+        return ()
+    found = next((r for r in referrals if r.entry_id == entry_id), None)
+    if found is None or len(referral_book_id(person_id, found.referral_id).encode()) > 64:
+        return ()
+    text = ctx.gettext("📅 Book by this referral")
+    return ((Button(text, referral_book_id(person_id, found.referral_id)),),)
 
 
 def cal_id(action: str, value: str = "") -> str:

@@ -22,9 +22,8 @@ from bot.flows.appointment_texts import (
     confirmation_text,
     day_title,
     doctor_button,
+    doctor_choice_line,
     doctor_lines,
-    ics_location,
-    ics_summary,
     moving_from_line,
     referral_button,
     referral_gone_text,
@@ -33,8 +32,8 @@ from bot.flows.appointment_texts import (
     when_text,
     who_line,
 )
-from bot.flows.screens import FileOut, Screen
-from bot.services.appointments import booking, calendar, ics
+from bot.flows.screens import Screen
+from bot.services.appointments import booking, calendar
 from bot.services.appointments.booking import BookingDraft, Mode, ReferralGone
 from bot.services.appointments.clock import msk_date
 
@@ -79,8 +78,11 @@ async def referral_gone_screen(
 
 
 async def doctors_screen(
-    t: Tr, backend: RecordsBackend, acting: Acting, draft: BookingDraft, today: date
+    t: Tr, backend: RecordsBackend, acting: Acting, draft: BookingDraft, now: datetime
 ) -> Screen:
+    """Short doctor buttons with each one's nearest free time, the district doctor first; the
+    clinics and addresses are in the text."""
+    today = msk_date(now)
     try:
         found = await booking.doctors(backend, acting.grant_id, acting.requester_id, draft)
     except ReferralGone:
@@ -88,8 +90,16 @@ async def doctors_screen(
     draft.choices = [f"{ids.PICK_DOCTOR}:{d.doctor_id}" for d in found]
     if not found:
         return step(t.gettext("No doctor of this specialty accepts at your clinics now."))
-    items = [(ids.PICK_DOCTOR, d.doctor_id, doctor_button(d)) for d in found]
-    return step(t.gettext("Choose a doctor and a clinic:"), picks_rows(t, items))
+    nearest = await booking.nearest_times(backend, acting.grant_id, acting.requester_id, found, now)
+    items = [
+        (ids.PICK_DOCTOR, d.doctor_id, doctor_button(t, d, nearest.get(d.doctor_id), today))
+        for d in found
+    ]
+    lines = [t.gettext("Choose a doctor and a clinic:"), ""]
+    lines += [doctor_choice_line(t, d) for d in found]
+    if any(d.district for d in found):
+        lines += ["", t.gettext("🏠 — your district doctor.")]
+    return step("\n".join(lines), picks_rows(t, items))
 
 
 async def draft_visit(
@@ -270,14 +280,3 @@ def done_text(t: Tr, acting: Acting, visit: Appointment, moving: bool) -> str:
         lines.append(_("Was: {when}").format(when=when_text(t, visit.previous_starts_at)))
     lines.append(_("To change or cancel it, open 🗓 My appointments."))
     return "\n".join(lines)
-
-
-def ics_screen(t: Tr, visit: Appointment, now: datetime) -> Screen:
-    """The visit as an .ics file to add to a calendar (a new, protected message)."""
-    data = ics.appointment_ics(visit, ics_summary(t, visit), ics_location(t, visit.doctor), now)
-    name = f"appointment-{visit.appointment_id}.ics"
-    return Screen(
-        t.gettext("📆 Add to calendar"),
-        protect=True,
-        file=FileOut(name, data, "text/calendar"),
-    )

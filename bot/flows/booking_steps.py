@@ -9,8 +9,10 @@ second press of a done confirmation shows what the first one booked.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
-from backend_client.errors import BackendError
+from backend_client.errors import AlreadyBooked, BackendError, NotFound
+from backend_client.models import Appointment
 from bot.flows.appointment_common import (
     Acting,
     acting_for,
@@ -24,18 +26,18 @@ from bot.flows.appointment_common import (
     stale,
     step,
 )
-from bot.flows.appointment_texts import failure_text
+from bot.flows.appointment_texts import already_booked_text, failure_text
 from bot.flows.booking_screens import (
     confirm_screen,
     days_screen,
     done_text,
     fresh_times,
-    ics_screen,
     restart_screen,
 )
 from bot.flows.context import FlowContext, Memory
+from bot.flows.owner_news import VisitNews, tell_owner
 from bot.flows.screens import Screen
-from bot.flows.visits_screens import list_screen, visit_screen
+from bot.flows.visits_screens import calendar_file, list_screen, visit_screen
 from bot.logs import log_event, pseudonym
 from bot.services.appointments import booking
 from bot.services.appointments import watches as watch_service
@@ -94,6 +96,9 @@ async def confirmed(ctx: FlowContext, memory: Memory, token: str) -> list[Screen
         visit = await booking.commit(
             ctx.backend, acting.grant_id, acting.requester_id, ctx.user.id, draft
         )
+    except AlreadyBooked as error:  # one visit per specialty: that one, to reschedule
+        log_event(logger, "appointment.refused", logging.INFO, failure="already_booked")
+        return await _already_booked(ctx, memory, acting, error.appointment_id)
     except BackendError as error:
         failure = await booking.explain(
             ctx.backend, acting.grant_id, acting.requester_id, draft, error
@@ -110,11 +115,38 @@ async def confirmed(ctx: FlowContext, memory: Memory, token: str) -> list[Screen
         "appointment.moved" if moving else "appointment.booked",
         user=pseudonym(ctx.user.messenger_key),
     )
+    # A relative's booking or move is news for the card's owner (issue 14, 10).
+    await tell_owner(ctx, acting.person_id, VisitNews.MOVED if moving else VisitNews.BOOKED, visit)
     return [
         popup(_("Done")),
         step(done_text(ctx, acting, visit, moving)),
-        ics_screen(ctx, visit, ctx.clock()),
+        calendar_file(ctx, visit, ctx.clock()),
     ]
+
+
+async def already_booked_screens(
+    ctx: FlowContext, memory: Memory, acting: Acting, visit: Appointment
+) -> list[Screen]:
+    """The patient's visit of this specialty with its Reschedule / Cancel buttons, said why;
+    the booking ends (its old buttons are stale)."""
+    await drop_draft(memory)
+    screen = await visit_screen(ctx, memory, acting, visit)
+    lead = already_booked_text(ctx, acting.label, visit, msk_date(ctx.clock()))
+    return [replace(screen, text=lead + "\n\n" + screen.text)]
+
+
+async def _already_booked(
+    ctx: FlowContext, memory: Memory, acting: Acting, appointment_id: str
+) -> list[Screen]:
+    text = failure_text(ctx, Failure.ALREADY_BOOKED)
+    try:
+        visit = await ctx.backend.get_appointment(
+            acting.grant_id, acting.requester_id, appointment_id
+        )
+    except NotFound:
+        await drop_draft(memory)
+        return [alert(text), await list_screen(ctx, memory, acting)]
+    return [alert(text), *await already_booked_screens(ctx, memory, acting, visit)]
 
 
 async def _done_again(ctx: FlowContext, draft: BookingDraft) -> list[Screen]:

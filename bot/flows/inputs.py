@@ -47,6 +47,14 @@ class Contact:
 
 
 @dataclass(frozen=True, slots=True)
+class Media:
+    """A voice message, a sticker, a photo or a file the bot did not ask for (`kind` says
+    which, for the log only)."""
+
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
 class Started:
     """The person opened the bot (MAX's `bot_started`; Telegram's /start), with the deep
     link's payload if any."""
@@ -54,7 +62,7 @@ class Started:
     payload: str = ""
 
 
-Input = Text | Command | Press | Contact | Started
+Input = Text | Command | Press | Contact | Media | Started
 
 
 def parse_text(text: str) -> Text | Command:

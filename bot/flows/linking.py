@@ -14,6 +14,7 @@ from __future__ import annotations
 from backend_client.errors import LookupLocked
 from backend_client.models import Relation
 from bot.crypto import FieldCipher, requester_id_for
+from bot.db.models import LinkDraft
 from bot.flows import linking_child, linking_code
 from bot.flows.access_texts import esc
 from bot.flows.context import FlowContext, Memory
@@ -56,6 +57,8 @@ from bot.flows.linking_steps import (
     logger,
     lookup_locked,
     lost,
+    name_first,
+    phone_prompt,
     restart_memory,
 )
 from bot.flows.linking_steps import SEND as SEND_STATE
@@ -65,7 +68,7 @@ from bot.flows.linking_texts import (
     policy_error_text,
     sensitive_deleted_text,
 )
-from bot.flows.menu import HELP, entry_of
+from bot.flows.menu import entry_of
 from bot.flows.people import person_line
 from bot.flows.screens import Screen
 from bot.logs import log_event, pseudonym
@@ -100,11 +103,7 @@ async def start(ctx: FlowContext, memory: Memory, relation: Relation) -> Reply:
     draft = await service.start_draft(ctx.session, ctx.user, relation, now)
     if not await service.has_verified_phone(ctx.session, ctx.user):
         await restart_memory(memory, PHONE, {DRAFT_KEY: draft.id})
-        text = _(
-            "First, confirm your phone number: tap the button below to share your {messenger} "
-            "contact. The bot keeps only a protected fingerprint of it, not the number."
-        ).format(messenger=ctx.messenger)
-        return reply(share_phone_screen(text, ctx))
+        return reply(share_phone_screen(phone_prompt(ctx), ctx))
     await restart_memory(memory, POLICY, {DRAFT_KEY: draft.id})
     return reply(await first_step(ctx, memory, relation))
 
@@ -148,13 +147,8 @@ def phone_expected(ctx: FlowContext, text: str | None) -> Reply:
 async def label_entered(ctx: FlowContext, memory: Memory, text: str) -> Reply:
     _ = ctx.gettext
     kind = service.looks_sensitive(text)
-    if kind is not None:  # a policy typed where the name was asked: not a name to keep
-        said = (
-            sensitive_deleted_text(ctx, kind)
-            + " "
-            + _("First type a name for this person, for example: Mum; the policy comes next.")
-        )
-        return reply(Screen(said), delete_input=True)
+    if kind is not None:  # a policy (or a code) typed where the name was asked: not a name
+        return await _sensitive_at_label(ctx, memory, kind, text)
     draft = await draft_of(ctx, memory)
     if draft is None:
         return reply(await lost(ctx, memory))
@@ -163,9 +157,39 @@ async def label_entered(ctx: FlowContext, memory: Memory, text: str) -> Reply:
     except service.LabelInputError as error:
         return reply(Screen(label_error_text(ctx, error)))
     service.set_draft_label(FieldCipher(ctx.keys), draft, label)
+    if draft.policy_enc is not None:  # the policy came first, at the name step: not asked twice
+        await memory.set_state(BIRTH_DATE)
+        said = _("Thank you. Now the birth date of {label}, for example 01.02.1980.")
+        return reply(with_menu(ctx, said.format(label=esc(label))))
     await memory.set_state(POLICY)
     lead = _("Now the policy of {label}.").format(label=esc(label))
     return reply(ask_policy(ctx, lead))
+
+
+async def _sensitive_at_label(
+    ctx: FlowContext, memory: Memory, kind: service.Sensitive, text: str
+) -> Reply:
+    """A policy typed before the name (people have the policy card in hand): it leaves the
+    chat, and a valid one is kept, so a tired person does not type 16 digits twice; the name is
+    asked for, with an example that fits. A code-like number is only deleted."""
+    draft = await draft_of(ctx, memory)
+    if draft is None:
+        return reply(await lost(ctx, memory), delete_input=True)
+    ask_name = name_first(ctx, Relation(draft.relation))
+    if kind is not service.Sensitive.POLICY:
+        return reply(Screen(sensitive_deleted_text(ctx, kind) + " " + ask_name), delete_input=True)
+    try:
+        policy = service.parse_policy(text)
+    except service.PolicyInputError as error:  # a typo: said now; the policy step asks again
+        return reply(Screen(policy_error_text(ctx, error) + " " + ask_name), delete_input=True)
+    locked = await _keep_policy(ctx, memory, draft, policy)
+    if locked is not None:
+        return locked
+    kept = ctx.gettext(
+        "Message deleted from the chat: it looks like the policy number. It is kept, so you "
+        "will not need to type it again."
+    )
+    return reply(with_menu(ctx, kept + " " + ask_name), delete_input=True)
 
 
 async def policy_entered(ctx: FlowContext, memory: Memory, text: str) -> Reply:
@@ -177,6 +201,18 @@ async def policy_entered(ctx: FlowContext, memory: Memory, text: str) -> Reply:
         policy = service.parse_policy(text)
     except service.PolicyInputError as error:
         return reply(Screen(policy_error_text(ctx, error)), delete_input=True)
+    locked = await _keep_policy(ctx, memory, draft, policy)
+    if locked is not None:
+        return locked
+    await memory.set_state(BIRTH_DATE)
+    said = ctx.gettext("Policy accepted. Now the birth date, for example 01.02.1980.")
+    return reply(Screen(said), delete_input=True)
+
+
+async def _keep_policy(
+    ctx: FlowContext, memory: Memory, draft: LinkDraft, policy: str
+) -> Reply | None:
+    """The policy into the draft; or, when its look-ups are locked, the answer that says so."""
     cipher = FieldCipher(ctx.keys)
     now = ctx.clock()
     requester_id = requester_id_for(ctx.keys, ctx.user.messenger_key)
@@ -186,9 +222,7 @@ async def policy_entered(ctx: FlowContext, memory: Memory, text: str) -> Reply:
         locked = await lookup_locked(ctx, memory, LookupLocked(wait).retry_after, now)
         return Reply(locked.screens, True)
     service.set_draft_policy(cipher, draft, policy)
-    await memory.set_state(BIRTH_DATE)
-    said = ctx.gettext("Policy accepted. Now the birth date, for example 01.02.1980.")
-    return reply(Screen(said), delete_input=True)
+    return None
 
 
 async def birth_date_entered(ctx: FlowContext, memory: Memory, text: str) -> Reply:
@@ -331,12 +365,17 @@ async def handle(ctx: FlowContext, memory: Memory, event: Input) -> Reply | None
     return None
 
 
+STAYS = frozenset({"help", "cancel", "language"})
+"""Commands (and menu entries) that do not end the linking: /help and /cancel answer for
+themselves, and a language chosen mid-way keeps the step (`linking_resume` says it again)."""
+
+
 def leaves(event: Input) -> bool:
-    """A command or a menu entry that opens something else (not /help, not /cancel, which
-    answer for themselves): while linking, `interrupted` answers it first, then its own flow."""
+    """A command or a menu entry that opens something else (not /help, /cancel or the
+    language): while linking, `interrupted` answers it first, then its own flow."""
     if isinstance(event, Command):
-        return event.name not in {"help", "cancel"}
+        return event.name not in STAYS
     if isinstance(event, Press):
         entry = entry_of(event.action)
-        return entry is not None and entry is not HELP
+        return entry is not None and entry.key not in STAYS
     return False

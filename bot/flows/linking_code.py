@@ -139,10 +139,16 @@ async def send_pressed(ctx: FlowContext, memory: Memory) -> Reply:
 
 async def typed_while_paused(ctx: FlowContext, memory: Memory, text: str | None) -> Reply:
     """Anything typed while the code waits; a code-like number (an old SMS) is deleted."""
-    _ = ctx.gettext
     kind = service.looks_sensitive(text)
+    lead = ctx.gettext("Message deleted.") + " " if kind is not None else ""
+    said = await not_sent_yet(ctx, memory)
+    return reply(Screen(lead + said.text, said.rows), delete_input=kind is not None)
+
+
+async def not_sent_yet(ctx: FlowContext, memory: Memory) -> Screen:
+    """While the code waits for the pause: when to tap "Send the code", and the button."""
+    _ = ctx.gettext
     left = linking_sms.seconds_until((await memory.get_data()).get(SEND_AFTER_KEY), ctx.clock())
-    lead = _("Message deleted.") + " " if kind is not None else ""
     if left > 0:
         said = _(
             "The code has not been sent yet: tap “📨 Send the code” in {wait}, then type the "
@@ -153,17 +159,17 @@ async def typed_while_paused(ctx: FlowContext, memory: Memory, text: str | None)
             "The code has not been sent yet: tap “📨 Send the code”, then type the code from "
             "the SMS here."
         )
-    return reply(Screen(lead + said, send_code_rows(ctx)), delete_input=kind is not None)
+    return Screen(said, send_code_rows(ctx))
 
 
 async def code_entered(ctx: FlowContext, memory: Memory, text: str) -> Reply:
     """The code the owner relayed (or one's own SMS): always deleted from the chat."""
     _ = ctx.gettext
-    code = text.strip()
+    code = service.parse_code(text)  # «097 117» as read out of the SMS is the same code
     draft = await draft_of(ctx, memory)
     if draft is None or draft.challenge_id is None:
         return reply(await lost(ctx, memory), delete_input=True)
-    if not (code.isdigit() and code.isascii() and len(code) == CODE_LENGTH):
+    if code is None:
         said = _("The code has {digits} digits. Please enter it again.").format(digits=CODE_LENGTH)
         return reply(Screen(said), delete_input=True)
     now = ctx.clock()

@@ -79,11 +79,10 @@ async def lost(ctx: FlowContext, memory: Memory) -> Screen:
     )
 
 
-def ask_policy(ctx: FlowContext, lead: str) -> Screen:
+def ask_policy(ctx: FlowContext, lead: str = "") -> Screen:
     return with_menu(
         ctx,
-        lead
-        + "\n"
+        (lead + "\n" if lead else "")
         + ctx.gettext(
             "Enter the OMS policy number (16 digits, spaces and dashes are fine). "
             "The message will be deleted from the chat once read."
@@ -102,15 +101,29 @@ async def first_step(ctx: FlowContext, memory: Memory, relation: Relation) -> Sc
     if relation is Relation.SELF:
         return await to_policy(ctx, memory, _("Let's link your own OMS policy."))
     await memory.set_state(LABEL)
+    return with_menu(ctx, label_prompt(ctx, relation))
+
+
+def label_prompt(ctx: FlowContext, relation: Relation) -> str:
+    """The name question, with an example that fits (a child is not "Mum")."""
+    _ = ctx.gettext
     if relation is Relation.CHILD:
-        prompt = _(
-            "What should we call this child? For example: Masha. Only you will see this name."
-        )
-    else:
-        prompt = _(
-            "What should we call this person? For example: Mum. Only you will see this name."
-        )
-    return with_menu(ctx, prompt)
+        return _("What should we call this child? For example: Masha. Only you will see this name.")
+    return _("What should we call this person? For example: Mum. Only you will see this name.")
+
+
+def name_first(ctx: FlowContext, relation: Relation) -> str:
+    """The name asked for again when something else (a policy) was typed at the name step."""
+    if relation is Relation.CHILD:
+        return ctx.gettext("First type a name for this child, for example: Masha.")
+    return ctx.gettext("First type a name for this person, for example: Mum.")
+
+
+def phone_prompt(ctx: FlowContext) -> str:
+    return ctx.gettext(
+        "First, confirm your phone number: tap the button below to share your {messenger} "
+        "contact. The bot keeps only a protected fingerprint of it, not the number."
+    ).format(messenger=ctx.messenger)
 
 
 async def lookup_locked(ctx: FlowContext, memory: Memory, retry_after: int, now: datetime) -> Reply:

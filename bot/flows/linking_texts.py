@@ -139,10 +139,13 @@ def send_in_text(ctx: FlowContext, seconds: int) -> str:
 
 
 def paused_text(ctx: FlowContext, seconds: int) -> str:
+    """The backend's pause holds two ways (`_check_send_limits`: by the card and by the
+    person asking), so either one alone can be why: say both, not "one card and one user"."""
     return ctx.gettext(
-        "The code can be sent in {wait}: an SMS code goes out at most once a minute "
-        "for one card and one user. Your answers are kept; tap “📨 Send the code” when "
-        "the pause is over."
+        "The code can be sent in {wait}: an SMS code goes out at most once a minute for "
+        "each card (whoever asks for it) and at most once a minute for each person asking "
+        "(whichever card it is for). Your answers are kept; tap “📨 Send the code” when the "
+        "pause is over."
     ).format(wait=wait_text(ctx, seconds))
 
 

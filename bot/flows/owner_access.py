@@ -167,6 +167,9 @@ async def revoke_confirmed(ctx: FlowContext, ref: str, anew: bool) -> list[Scree
     if isinstance(found, list):
         return found
     requester, revoked = found
+    # The relative's card stops being offered at once; they are told by the worker, which
+    # reads the backend's "access revoked" event (as for a revocation made on the portal).
+    await people_service.end_links_of_grant(ctx.session, revoked.grant_id, ctx.clock())
     _ = ctx.gettext
     # "Access revoked: Anna S." — a label is "Name I.", which Russian cannot decline; it also
     # ends with a dot, so nothing follows it on its line.

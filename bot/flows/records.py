@@ -16,12 +16,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from backend_client.models import Scope, Section
 from bot.crypto import FieldCipher
 from bot.db.models import LinkedPerson
+from bot.flows.booking_actions import book_by_referral_rows
 from bot.flows.context import FlowContext, Memory
+from bot.flows.records_analytes import analyte_name
 from bot.flows.records_screens import (
     chart_labels,
     document_labels,
     document_rows,
     export_rows,
+    file_note,
     home_text,
     journal_text,
     list_id,
@@ -30,6 +33,7 @@ from bot.flows.records_screens import (
     pdf_labels,
     people_rows,
     period_name,
+    plain_section_name,
     refusal,
     sections_rows,
     trend_rows,
@@ -40,7 +44,8 @@ from bot.logs import log_event, pseudonym
 from bot.services import people as people_service
 from bot.services.people import REMEMBERED_PERSON_KEY, AccessRefused, Person
 from bot.services.records.browse import RecordDesk, is_own, moscow_today
-from bot.services.records.chart import trend_png
+from bot.services.records.chart import patient_target, trend_png
+from bot.services.records.filenames import file_name
 from bot.services.records.pdf import export_pdf
 from bot.services.records.periods import Period
 from bot.services.records.split import split_html
@@ -51,6 +56,9 @@ logger = logging.getLogger(__name__)
 NAV_KEY = "records_nav"
 """Memory: the list being paged ("person:section:period"), its page cursors and the page on
 show (a document's "back to the list" returns to that page)."""
+
+EXPORT_FILE = "EMK"
+"""The export's file name starts so (электронная медицинская карта), in every language."""
 
 Say = Callable[[Sequence[Screen]], Awaitable[None]]
 """Screens sent at once, before a long task (export) goes on."""
@@ -205,20 +213,25 @@ async def open_document(
     except AccessRefused as error:
         return _alert(t, error)
     view = document_view(doc, document_labels(t, doc.section), t.locale)
-    trends = [(trend.code, trend.name) for trend in view.trends]
+    trends = [(trend.code, analyte_name(t, trend.code, trend.name)) for trend in view.trends]
     back = await _back_to_list(memory, person_id, doc.section)
     rows = document_rows(t, person_id, doc.entry_id, trends, back)
+    # A referral's own card books by it (issue 14): the button only for one still usable.
+    rows = (*await book_by_referral_rows(t, person_id, doc.section, doc.entry_id), *rows)
     return _chunks(view.chunks, Screen("", rows))
 
 
 async def document_pdf(t: FlowContext, person_id: int, entry_id: str) -> list[Screen]:
     desk = await _desk(t)
     try:
-        data = await desk.pdf(person_id, entry_id)
+        row, doc, data = await desk.pdf(person_id, entry_id)
+        patient = await desk.patient(row)
     except AccessRefused as error:
         return _alert(t, error)
-    pdf = FileOut(f"emk-{entry_id}.pdf", data, "application/pdf")
-    return [Screen("", file=pdf, protect=True)]
+    what = plain_section_name(t, doc.section.value)
+    name = file_name(what, patient.display_name, doc.date.isoformat(), "pdf")
+    # A file to keep: sent saveable (not protected), with a word that it is medical.
+    return [Screen(file_note(t), file=FileOut(name, data, "application/pdf"))]
 
 
 async def trend(
@@ -233,11 +246,12 @@ async def trend(
     if count < 2:
         text = t.gettext("There is only one result so far: nothing to compare yet.")
         return [Screen(text, placement=Placement.POPUP)]
-    labels = chart_labels(t, history.name)
-    png = await asyncio.to_thread(trend_png, history, labels, t.locale)
+    labels = chart_labels(t, history)
+    target = patient_target(history)
+    png = await asyncio.to_thread(trend_png, history, labels, t.locale, target)
     back = await _back_to_list(memory, person_id, Section.LABS)
     caption = t.ngettext("📈 {name}: {n} result", "📈 {name}: {n} results", count).format(
-        name=html.escape(history.name), n=count
+        name=html.escape(labels.title), n=count
     )
     chart = FileOut(f"trend-{code}.png", png, "image/png")
     return [Screen(caption, trend_rows(t, person_id, entry_id, back), file=chart, protect=True)]
@@ -277,13 +291,17 @@ async def export(
     docs = await desk.export_documents(row, period, progress=progress)
     if not docs:
         return [Screen(_("There are no documents for this period."))]
-    labels = pdf_labels(t, _label(t, row), period)
+    patient = await desk.patient(row)
+    labels = pdf_labels(t, patient, period)
     data = await asyncio.to_thread(export_pdf, docs, labels, t.locale)
     user = t.user
     log_event(logger, "records.exported", user=pseudonym(user.messenger_key), documents=len(docs))
-    name = f"emk-{moscow_today(t.clock()).isoformat()}.pdf"
+    day = moscow_today(t.clock()).isoformat()
+    name = file_name(EXPORT_FILE, patient.display_name, day, "pdf")
     caption = _("Medical record, {period}.").format(period=period_name(t, period))
-    return [Screen(caption, file=FileOut(name, data, "application/pdf"), protect=True)]
+    # A file to keep: sent saveable (not protected), with a word that it is medical.
+    file = FileOut(name, data, "application/pdf")
+    return [Screen(caption + "\n" + file_note(t), file=file)]
 
 
 async def journal(t: FlowContext) -> list[Screen]:

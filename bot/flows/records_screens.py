@@ -9,8 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from backend_client.models import AccessAction, AccessLogEntry, Relation, Section
+from backend_client.models import (
+    AccessAction,
+    AccessLogEntry,
+    AnalyteHistory,
+    PatientRef,
+    Relation,
+    Section,
+)
 from bot.flows.context import FlowContext
+from bot.flows.records_analytes import analyte_name
 from bot.flows.screens import MAX_ACTION_BYTES, N_, Button
 from bot.services.people import AccessRefused
 from bot.services.records.browse import ListPage
@@ -18,7 +26,13 @@ from bot.services.records.chart import ChartLabels
 from bot.services.records.journal import JournalLine, ViewAction
 from bot.services.records.pdf import PdfLabels
 from bot.services.records.periods import Period
-from bot.services.records.view import DocumentLabels, entry_line, esc, moment_text
+from bot.services.records.view import (
+    DocumentLabels,
+    entry_line,
+    esc,
+    moment_text,
+    short_day_text,
+)
 
 Rows = tuple[tuple[Button, ...], ...]
 
@@ -250,14 +264,23 @@ def document_labels(t: FlowContext, section: Section) -> DocumentLabels:
     )
 
 
-def chart_labels(t: FlowContext, name: str) -> ChartLabels:
-    return ChartLabels(title=name, reference=t.gettext("Reference range"))
+def chart_labels(t: FlowContext, history: AnalyteHistory) -> ChartLabels:
+    return ChartLabels(
+        title=analyte_name(t, history.code, history.name),
+        reference=t.gettext("Reference range"),
+        target=t.gettext("Your target"),
+    )
 
 
-def pdf_labels(t: FlowContext, who: str, period: Period) -> PdfLabels:
+def pdf_labels(t: FlowContext, patient: PatientRef, period: Period) -> PdfLabels:
+    """The export's words; it names the patient as the backend does, not by the user's label
+    for the card (which may be private, "Мама")."""
     _ = t.gettext
     return PdfLabels(
-        title=_("Medical record: {who}").format(who=who),
+        title=_("Medical record"),
+        patient=_("Patient: {name}, date of birth {birth}").format(
+            name=patient.display_name, birth=short_day_text(patient.birth_date, t.locale)
+        ),
         subtitle=_("Period: {period}").format(period=period_name(t, period)),
         contents=_("Contents"),
         doctor=_("Doctor"),
@@ -267,6 +290,11 @@ def pdf_labels(t: FlowContext, who: str, period: Period) -> PdfLabels:
         footer=_("Medical secrecy: confidential"),
         sections={s.value: plain_section_name(t, s.value) for s in Section},
     )
+
+
+def file_note(t: FlowContext) -> str:
+    """Said with every file sent to keep (PDF, .ics): it is sent saveable, unlike the chat."""
+    return t.gettext("🔒 This file contains medical data. Share it only with people you trust.")
 
 
 def list_text(t: FlowContext, label: str, section: Section, period: Period, page: ListPage) -> str:

@@ -23,6 +23,7 @@ from dataclasses import replace
 from bot.flows import (
     appointments_press,
     booking,
+    free_text,
     linking,
     menu,
     notification_settings,
@@ -35,9 +36,9 @@ from bot.flows import (
     visits,
     watches,
 )
-from bot.flows import help as help_flow
+from bot.flows.appointment_common import booking_open
 from bot.flows.context import FlowContext, Memory
-from bot.flows.inputs import Answer, Command, Input, Press, Started, Text
+from bot.flows.inputs import Answer, Command, Input, Media, Press, Started, Text
 from bot.flows.linking_outputs import Reply, deliver
 from bot.flows.linking_steps import is_linking
 from bot.flows.linking_texts import sensitive_deleted_text
@@ -78,7 +79,7 @@ async def handle(ctx: FlowContext, memory: Memory, event: Input, answer: Answer)
         return
     if isinstance(event, Press) and await _gated_press(ctx, memory, event.action, answer):
         return
-    await _not_understood(ctx, event, answer)
+    await _not_understood(ctx, memory, event, answer)
 
 
 async def _reply(ctx: FlowContext, answer: Answer, said: Reply) -> None:
@@ -106,7 +107,7 @@ async def _open_command(ctx: FlowContext, memory: Memory, event: Command, answer
         await memory.clear()
         await answer.show(start.start(ctx))
     elif name == "help":
-        await answer.show([Screen(help_flow.help_text(_))])
+        await answer.show(free_text.help_screens(ctx))
     elif name == "cancel":
         await answer.show(await cancel(ctx, memory))
     elif name == "language":
@@ -123,7 +124,7 @@ async def _open_command(ctx: FlowContext, memory: Memory, event: Command, answer
 async def cancel(ctx: FlowContext, memory: Memory) -> list[Screen]:
     """/cancel: whatever conversation was open ends (a linking draft is dropped with it)."""
     _ = ctx.gettext
-    had_state = await memory.get_state() is not None
+    had_state = await memory.get_state() is not None or await booking_open(memory)
     await memory.clear()
     # A half-finished linking keeps an encrypted policy in a draft; leaving drops it.
     await linking_service.drop_drafts(ctx.session, ctx.user)
@@ -138,7 +139,7 @@ async def _open_press(ctx: FlowContext, memory: Memory, action: str, answer: Ans
     fields = rest.split(":")
     shown: Sequence[Screen] | None = None
     if prefix == "lang" and len(fields) == 1:
-        shown = start.language_chosen(ctx, fields[0])
+        shown = await start.language_chosen_in(ctx, memory, fields[0])  # linking goes on
     elif action == start.CONSENT_ACCEPT:
         shown = await start.consent_accepted(ctx)
     elif action == start.CONSENT_DECLINE:
@@ -228,7 +229,7 @@ async def _menu(ctx: FlowContext, memory: Memory, entry: menu.MenuEntry, answer:
     """A menu entry: a tap on the menu ends whatever conversation was open."""
     _ = ctx.gettext
     if entry is menu.HELP:
-        shown: Sequence[Screen] = [Screen(help_flow.help_text(_))]
+        shown: Sequence[Screen] = free_text.help_screens(ctx)
     elif entry is menu.LANGUAGE:
         shown = start.choose_language()
     elif entry is menu.PRIVACY:
@@ -318,8 +319,16 @@ async def _people_press(
 # --- the catch-all --------------------------------------------------------------------------
 
 
-async def _not_understood(ctx: FlowContext, event: Input, answer: Answer) -> None:
+async def _not_understood(ctx: FlowContext, memory: Memory, event: Input, answer: Answer) -> None:
     _ = ctx.gettext
+    if isinstance(event, Media):
+        await answer.show([start.menu_screen(free_text.media_screen(ctx).text, _)])
+        return
+    if isinstance(event, Text) and linking_service.looks_sensitive(event.text) is None:
+        understood = await free_text.answer(ctx, memory, event.text)
+        if understood is not None:
+            await answer.show(understood)
+            return
     if isinstance(event, Press):
         # Stale buttons from old messages, buttons of a closed flow, forged ids.
         text = _("This button is out of date. Use the menu.")

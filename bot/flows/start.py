@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.flows.context import FlowContext
+from bot.flows import linking_resume
+from bot.flows.context import FlowContext, Memory
 from bot.flows.menu import menu_buttons
 from bot.flows.screens import Button, Placement, Screen, column
 from bot.services import users as users_service
@@ -84,6 +85,21 @@ def language_chosen(ctx: FlowContext, code: str) -> list[Screen]:
     if ctx.user.has_consent:
         shown = menu_screen(_("Done. Choose what to do:"), _)
     return [Screen(_("Language changed"), placement=Placement.POPUP), STRIP, shown]
+
+
+async def language_chosen_in(ctx: FlowContext, memory: Memory, code: str) -> list[Screen]:
+    """A language chosen in the middle of a conversation: linking a policy is not dropped
+    (its step and draft stay), and its step is said again in the new language."""
+    shown = language_chosen(ctx, code)
+    if code not in ctx.locales:
+        return shown
+    theirs = ctx.in_locale(code)
+    step = await linking_resume.current_step(theirs, memory)
+    if not step:
+        return shown
+    _ = theirs.gettext
+    goes_on = menu_screen(_("Done. Linking the policy goes on where it was:"), _)
+    return [*shown[:-1], goes_on, *step]
 
 
 async def consent_accepted(ctx: FlowContext) -> list[Screen]:

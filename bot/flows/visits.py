@@ -13,6 +13,7 @@ import logging
 
 from backend_client.errors import NotFound
 from backend_client.models import Appointment
+from bot.flows import booking as booking_flow
 from bot.flows.access_texts import refusal_text
 from bot.flows.appointment_common import (
     Acting,
@@ -30,10 +31,17 @@ from bot.flows.appointment_common import (
 from bot.flows.appointment_rows import cancel_confirm_rows
 from bot.flows.appointment_texts import failure_text, visit_text
 from bot.flows.booking_actions import FLOW_LIST
-from bot.flows.booking_screens import days_screen, ics_screen
+from bot.flows.booking_screens import days_screen, doctors_screen
 from bot.flows.context import FlowContext, Memory
+from bot.flows.owner_news import VisitNews, tell_owner
 from bot.flows.screens import Screen
-from bot.flows.visits_screens import LIST_KEY, list_screen, visit_screen, visits_screen
+from bot.flows.visits_screens import (
+    LIST_KEY,
+    calendar_file,
+    list_screen,
+    visit_screen,
+    visits_screen,
+)
 from bot.logs import log_event, pseudonym
 from bot.services.appointments import booking, listing
 from bot.services.appointments.booking import BookingDraft, Failure, Mode
@@ -43,6 +51,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "LIST_KEY",
+    "book_again",
+    "book_by_referral",
     "cancel_asked",
     "cancel_confirmed",
     "ics_asked",
@@ -142,6 +152,47 @@ async def move_asked(
     return [as_new(screen, anew)]
 
 
+async def book_again(
+    ctx: FlowContext, memory: Memory, person_id: int, appointment_id: str, anew: bool = False
+) -> list[Screen]:
+    """ "Book again" on a clinic's cancellation: the same doctor's calendar (a new booking of
+    the same specialty); the first choice when that doctor cannot be booked so (a referral
+    specialty, or the doctor no longer accepts)."""
+    found = await _visit(ctx, memory, person_id, appointment_id, anew)
+    if isinstance(found, list):
+        return found
+    acting, visit = found
+    doctor = visit.doctor
+    draft = BookingDraft(
+        person_id=acting.person_id,
+        doctor_id=doctor.doctor_id,
+        specialty_code=doctor.specialty.code,
+    )
+    known = None
+    if not doctor.specialty.needs_referral:
+        known = await booking.find_doctor(ctx.backend, acting.grant_id, acting.requester_id, draft)
+    if known is None:
+        return await booking_flow.start_choosing(ctx, memory, acting.person_id, Mode.BOOK, anew)
+    screen = await days_screen(ctx, ctx.backend, acting, draft, ctx.clock())
+    await save_draft(memory, draft)
+    return [as_new(screen, anew)]
+
+
+async def book_by_referral(
+    ctx: FlowContext, memory: Memory, person_id: int, referral_id: str, anew: bool = False
+) -> list[Screen]:
+    """ "Book by this referral" on the referral's card: that referral's doctors (its target
+    clinic's), in a new message; the first choice when it is used up or closed."""
+    try:
+        acting = await acting_for(ctx, person_id, "book")
+    except AccessRefused as error:
+        return refused(ctx, error)
+    draft = BookingDraft(person_id=acting.person_id, referral_id=referral_id)
+    screen = await doctors_screen(ctx, ctx.backend, acting, draft, ctx.clock())
+    await save_draft(memory, draft)
+    return [as_new(screen, anew)]
+
+
 async def cancel_asked(
     ctx: FlowContext, memory: Memory, person_id: int, appointment_id: str, anew: bool = False
 ) -> list[Screen]:
@@ -182,6 +233,7 @@ async def cancel_confirmed(
             return await _cancel_failed(ctx, memory, acting, appointment_id, outcome, anew)
         log_event(logger, "appointment.cancelled", user=pseudonym(ctx.user.messenger_key))
         notice = popup(_("The appointment is cancelled."))
+        await tell_owner(ctx, acting.person_id, VisitNews.CANCELLED, visit)
     screen = await list_screen(ctx, memory, acting, _("❌ The appointment is cancelled."))
     return [notice, as_new(screen, anew)]
 
@@ -230,4 +282,4 @@ async def ics_asked(
         return found
     if fixed := await _fixed(ctx, memory, *found, anew):
         return fixed
-    return [ics_screen(ctx, found[1], ctx.clock())]
+    return [calendar_file(ctx, found[1], ctx.clock())]

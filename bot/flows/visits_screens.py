@@ -3,21 +3,43 @@ read goes through a fresh check of the grant."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from backend_client.models import Appointment
 from bot.crypto import FieldCipher
 from bot.flows.access_texts import esc
 from bot.flows.appointment_common import Acting, acting_for, step
 from bot.flows.appointment_rows import visit_rows, visits_rows
-from bot.flows.appointment_texts import Tr, past_line, visit_line, visit_text
+from bot.flows.appointment_texts import (
+    Tr,
+    ics_location,
+    ics_summary,
+    past_line,
+    visit_line,
+    visit_text,
+)
 from bot.flows.booking_actions import EVERYONE
 from bot.flows.context import FlowContext, Memory
-from bot.flows.screens import Screen
+from bot.flows.screens import FileOut, Screen
 from bot.services import people as people_service
-from bot.services.appointments import listing
+from bot.services.appointments import ics, listing
 from bot.services.appointments.clock import msk_date
 from bot.services.people import AccessRefused
+
+
+def calendar_file(t: Tr, visit: Appointment, now: datetime) -> Screen:
+    """The visit as an .ics file: a file to keep and open in a calendar app, so it is sent
+    saveable (not protected), with a word that it is medical."""
+    data = ics.appointment_ics(visit, ics_summary(t, visit), ics_location(t, visit.doctor), now)
+    caption = (
+        t.gettext("📆 Add to calendar")
+        + "\n"
+        + t.gettext("🔒 This file contains medical data. Share it only with people you trust.")
+    )
+    return Screen(
+        caption, file=FileOut(f"appointment-{visit.appointment_id}.ics", data, "text/calendar")
+    )
+
 
 LIST_KEY = "visits_list"
 """Memory: whose list My appointments showed last (a person row id, or 0 for everyone): a

@@ -14,16 +14,16 @@ from bot.clock import Clock
 from bot.i18n import pick_locale
 from bot.logs import log_event, pseudonym
 from bot.middlewares.db import is_membership_update
-from bot.services.linking import looks_sensitive
+from bot.services.linking import delete_when_dropped
 from bot.services.rate_limit import MemoryRateLimiter, RateLimiter
 
 logger = logging.getLogger(__name__)
 
 
 async def _drop_if_sensitive(message: Message) -> None:
-    """A skipped message must not leave a policy number or a code in the chat: no handler
-    will read (and delete) it."""
-    if looks_sensitive(message.text) is None:
+    """A skipped message must not leave a policy number, a code or a birth date in the chat: no
+    handler will read (and delete) it (`delete_when_dropped` says why a bare date counts)."""
+    if not delete_when_dropped(message.text):
         return
     try:
         await message.delete()

@@ -158,6 +158,33 @@ def looks_sensitive(text: str | None) -> Sensitive | None:
     return None
 
 
+def parse_code(raw: str) -> str | None:
+    """The one-time code as typed: «097117», «097 117» or «097-117» (read out of an SMS, a
+    code is often typed in two halves); None when it is not six digits."""
+    code = _SEPARATORS.sub("", raw.strip())
+    if code.isdigit() and code.isascii() and len(code) == CODE_LENGTH:
+        return code
+    return None
+
+
+def looks_like_date(text: str | None) -> bool:
+    """A message that is only a date in a format `parse_birth_date` reads (valid or not)."""
+    if not text:
+        return False
+    stripped = text.strip()
+    return _DMY.fullmatch(stripped) is not None or _ISO.fullmatch(stripped) is not None
+
+
+def delete_when_dropped(text: str | None) -> bool:
+    """A message the flood limit drops unread: delete it if it may hold a policy, a code or a
+    birth date. A bare date is not "sensitive" where a handler reads it (people type dates
+    for other things, and the step that asks for a birth date deletes its own answer); but a
+    dropped message reaches no step, and a bare date in the middle of linking is most likely
+    the birth date asked for. Deleting a harmless date costs nothing: it was not read anyway,
+    and has to be sent again."""
+    return looks_sensitive(text) is not None or looks_like_date(text)
+
+
 # --- the phone ------------------------------------------------------------------------------
 
 

@@ -66,6 +66,8 @@ async def requester_name(
 
 
 def is_current(person: LinkedPerson, now: datetime) -> bool:
+    if person.revoked_at is not None:
+        return False
     return person.expires_at is None or now < person.expires_at
 
 
@@ -104,6 +106,22 @@ async def drop_inactive(
         await session.delete(row)
     await session.flush()
     return len(gone)
+
+
+async def end_links_of_grant(
+    session: AsyncSession, grant_id: str, now: datetime
+) -> list[LinkedPerson]:
+    """The bot's rows that acted through `grant_id` (revoked: by its owner in the bot, on the
+    portal, or by /forget) end now: no list or picker offers them any more. Returns every row
+    of the grant (one the bot already ended when its owner revoked in the bot included)."""
+    rows = list(
+        await session.scalars(select(LinkedPerson).where(LinkedPerson.grant_id == grant_id))
+    )
+    for row in rows:
+        if row.revoked_at is None:
+            row.revoked_at = now
+    await session.flush()
+    return rows
 
 
 async def list_people(
@@ -165,9 +183,10 @@ async def check_access(
     if row is None or row.user_id != user.id:
         raise _deny(user, person_id, AccessRefused.NOT_YOURS, action)
     if not is_current(row, now):
+        reason = AccessRefused.REVOKED if row.revoked_at is not None else AccessRefused.EXPIRED
         await session.delete(row)
         await session.flush()
-        raise _deny(user, person_id, AccessRefused.EXPIRED, action)
+        raise _deny(user, person_id, reason, action)
     if not Scope(row.scope).allows(needed):
         raise _deny(user, person_id, AccessRefused.SCOPE, action)
     if backend is not None and requester is not None:

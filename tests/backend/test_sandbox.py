@@ -3,6 +3,7 @@ schedule upkeep and the admin helpers. Not part of the protocol contract."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
@@ -245,3 +246,15 @@ async def test_published_abnormal_result_is_flagged(sandbox) -> None:
     hgb = next(r for panel in doc.panels for r in panel.results if r.code == "HGB")
     assert doc.has_abnormal and hgb.flag is not None and hgb.flag.value == "low"
     assert 80 < (hgb.value or 0) < 115
+
+
+def test_vaccination_stages_read_as_words_not_calendar_codes(sandbox_template: Path) -> None:
+    """«Этап: RV» meant nothing to a parent: the record says «Ревакцинация» / «Вакцинация (2-я)»."""
+    stages = []
+    for (body,) in _rows(
+        sandbox_template, "select body from entries where section = 'vaccinations'"
+    ):
+        fields = {f["label"]: f["value"] for f in json.loads(body)["fields"]}
+        stages.append(fields["Этап"])
+    assert stages and not [s for s in stages if re.fullmatch(r"R?V\d*", s)]
+    assert {"Ревакцинация", "Вакцинация (1-я)"} <= set(stages)

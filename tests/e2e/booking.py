@@ -142,11 +142,13 @@ async def book_a_visit(
     clock: FrozenClock,
     policy: str,
     from_day: date | None = None,
+    who: int | None = None,
 ) -> str:
     """Book through the bot the first free time (on `from_day` or later) of a doctor who has
-    one; returns the new visit's id."""
+    one, for the `who`-th person of "for whom" (None: the user acts for one card); returns the
+    new visit's id."""
     before = {v.appointment_id for v in await sandbox.appointments_of(policy)}
-    await to_confirmation(user, sandbox, clock, from_day=from_day)
+    await to_confirmation(user, sandbox, clock, who=who, from_day=from_day)
     await tap(user, "ab:ok:")
     [new] = [v for v in await sandbox.appointments_of(policy) if v.appointment_id not in before]
     return new.appointment_id

@@ -59,6 +59,10 @@ class Person(Protocol):
         """Every file the bot sent (photos and documents), oldest first."""
         ...
 
+    async def send_file(self, data: bytes, name: str) -> None:
+        """The person sends a file (a scan, a photo of a paper) the bot did not ask for."""
+        ...
+
 
 class _Shown(Protocol):
     @property
@@ -137,6 +141,9 @@ class TelegramPerson(_Person):
     async def press_data(self, ref: Any, data: str) -> Any:
         return await self.driver.press_data(ref, data)
 
+    async def send_file(self, data: bytes, name: str) -> None:
+        await self.driver.send_document(data, name)
+
     def files(self) -> list[bytes]:
         sent = [m.photo or m.document for m in self.driver.chat.bot_messages(include_deleted=True)]
         return [f.data for f in sent if f is not None]
@@ -162,6 +169,9 @@ class MaxPerson(_Person):
 
     async def press_data(self, ref: Any, data: str) -> Any:
         return await self.driver.press_payload(ref, data)
+
+    async def send_file(self, data: bytes, name: str) -> None:
+        await self.driver.send_file(data, name)
 
     def files(self) -> list[bytes]:
         return [self.driver.download(attachment) for attachment in self.driver.files]

@@ -12,6 +12,7 @@ from bot.clock import FrozenClock
 from bot.offline import OfflineStack, offline_stack
 from bot.settings import Settings
 from tests.conftest import unthrottled
+from tests.e2e.channels import CHANNELS, Channel, channel_stack
 from tests.sandbox_fixtures import TEST_NOW, SandboxTemplates, open_sandbox
 
 
@@ -45,4 +46,17 @@ async def stack(
     e2e_settings: Settings, sandbox: SandboxBackend, sandbox_clock: FrozenClock
 ) -> AsyncIterator[OfflineStack]:
     async with offline_stack(e2e_settings, backend=sandbox, clock=sandbox_clock) as running:
+        yield running
+
+
+@pytest.fixture(params=CHANNELS)
+async def channel(
+    request: pytest.FixtureRequest,
+    e2e_settings: Settings,
+    sandbox: SandboxBackend,
+    sandbox_clock: FrozenClock,
+) -> AsyncIterator[Channel]:
+    """The bot on each messenger's emulator in turn (`tests/e2e/channels.py`): a test that
+    takes it runs once on Telegram and once on MAX."""
+    async with channel_stack(request.param, e2e_settings, sandbox, sandbox_clock) as running:
         yield running

@@ -42,7 +42,7 @@ async def test_a_referral_used_by_another_relative_is_told_and_the_booking_goes_
     await alexey.press(BOOK)
     first = alexey.describe_buttons()
     assert "Referral: Cardiologist" in first or "Referral: Endocrinologist" in first
-    assert "Therapist" in first
+    assert "General practitioner" in first  # терапевт (issue 14, 11e)
     assert "Кардиолог" not in first and "Терапевт" not in first
     for user in (alexey, viktor):
         await to_calendar(user, sandbox, sandbox_clock, "ap:r:")

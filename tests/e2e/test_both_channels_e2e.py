@@ -4,8 +4,6 @@ end), on the same sandbox, through the same flows (`bot.flows`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from sqlalchemy import select
 
@@ -17,22 +15,11 @@ from bot.services.records.chart import png_size
 from bot.settings import Settings
 from max_channel.offline import offline_max_stack
 from tests.e2e.booking import book_a_visit, tap, tap_on
-from tests.e2e.channels import CHANNELS, Channel, MaxChannel, Person, channel_stack, consented
+from tests.e2e.channels import Channel, MaxChannel, Person, channel_stack, consented
 from tests.e2e.worker import Worker, at_noon_in_moscow
 from tests.sandbox_fixtures import code_sent_to, persona
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(params=CHANNELS)
-async def channel(
-    request: pytest.FixtureRequest,
-    e2e_settings: Settings,
-    sandbox: SandboxBackend,
-    sandbox_clock: FrozenClock,
-) -> AsyncIterator[Channel]:
-    async with channel_stack(request.param, e2e_settings, sandbox, sandbox_clock) as running:
-        yield running
 
 
 async def link_own_card(person: Person, sandbox: SandboxBackend, key: str) -> None:
@@ -273,3 +260,81 @@ async def test_a_slot_watch_tells_of_a_freed_slot_and_books_it(
     assert any("Appointment booked" in text for text in person.texts()[-3:])
     after = {v.appointment_id for v in await sandbox.appointments_of(me.policy)}
     assert len(after - before) == 1
+
+
+async def owner_and_relative(
+    channel: Channel, sandbox: SandboxBackend, sandbox_clock: FrozenClock
+) -> tuple[Person, Person, Worker]:
+    """Галина uses the bot with her own card; her daughter Анна links it as "Mum" with the
+    code Галина relays (the worker has read the feed's start first)."""
+    at_noon_in_moscow(channel, sandbox_clock)
+    mother = await persona(sandbox, "elderly_mother")
+    daughter = await persona(sandbox, "mother")
+    owner = await consented(channel, 6010, "Галина", mother.phone)
+    await link_own_card(owner, sandbox, "elderly_mother")
+    worker = Worker(channel)
+    await worker.feed()  # the feed's start
+    sandbox_clock.advance(minutes=2)  # past the pause between two codes to one phone
+    relative = await consented(channel, 6011, "Анна", daughter.phone)
+    await link_own_card(relative, sandbox, "mother")
+    sandbox_clock.advance(minutes=2)
+    await relative.press("👨‍👩‍👧 My people")
+    await relative.press("➕ A relative's policy")
+    await relative.send_text("Mum")
+    await relative.send_text(mother.policy)
+    await relative.send_text(f"{mother.birth_date:%d.%m.%Y}")
+    await relative.press("Appointments and the medical record")
+    await relative.press("6 months")
+    await relative.send_text(await code_sent_to(sandbox, mother.phone))
+    assert "Mum is now in My people" in relative.last_text
+    return owner, relative, worker
+
+
+async def test_a_relative_is_told_at_once_when_the_owner_revokes_their_access(
+    channel: Channel, sandbox: SandboxBackend, sandbox_clock: FrozenClock
+) -> None:
+    """Issue 14, 10: the revoked person learned it only at their next tap, and "for whom"
+    still offered the card. Now the card is gone from their lists at once and the worker
+    tells them (from the backend's event: a revocation on the portal is told the same way)."""
+    owner, relative, worker = await owner_and_relative(channel, sandbox, sandbox_clock)
+    revoke = [b for b in owner.buttons() if b.startswith("❌ Revoke")]
+    await owner.press(revoke[0])
+    await owner.press("Yes, revoke")
+    await relative.press("🩺 Medical record")  # no "whose record?": Mum is not offered
+    assert "Mum" not in relative.last_text and "Medical record" in relative.last_text
+    assert (await worker.round()).sent == 1
+    assert "Your access to the card «Mum» has ended" in relative.last_text
+    await relative.press("👨‍👩‍👧 My people")
+    assert "Mum" not in relative.last_text
+
+
+async def test_free_words_start_booking_or_bring_help(
+    channel: Channel, sandbox: SandboxBackend
+) -> None:
+    """Issue 14, 7: «хочу к окулисту на завтра» and «помогите» got the same «Не понял вас»."""
+    me = await persona(sandbox, "single")
+    person = await consented(channel, 6012, "Олег", me.phone)
+    await link_own_card(person, sandbox, "single")
+    await person.send_text("хочу к окулисту на завтра")
+    assert "Choose a doctor and a clinic" in person.last_text  # the specialty list skipped
+    doctors = person.with_button("ap:d:")[1]
+    catalog = sandbox._catalog.doctors.values()
+    ophthalmologists = {d.doctor_id for d in catalog if d.specialty.code == "ophthalmologist"}
+    assert doctors and {data.split(":")[2] for data in doctors} <= ophthalmologists
+    await person.send_text("помогите не могу войти")
+    assert "If something does not work" in person.last_text
+    await person.send_text("спасибо")
+    assert "I did not understand that" in person.last_text
+    await person.send_file(b"%PDF-1.4 a scan of a paper referral", "referral.pdf")
+    assert person.last_text.startswith("I cannot listen to voice messages")
+
+
+async def test_the_owner_is_told_when_a_relative_books_and_cancels_for_them(
+    channel: Channel, sandbox: SandboxBackend, sandbox_clock: FrozenClock
+) -> None:
+    """Issue 14, 10: the owner was not told when a relative booked, moved or cancelled."""
+    owner, relative, _ = await owner_and_relative(channel, sandbox, sandbox_clock)
+    mother = await persona(sandbox, "elderly_mother")
+    await book_a_visit(relative, sandbox, sandbox_clock, mother.policy, who=1)
+    assert owner.last_text.startswith("ℹ️") and "booked a visit for you" in owner.last_text
+    assert "Анна" in owner.last_text

@@ -169,3 +169,10 @@ async def test_stopping_the_bot_stops_notifications_and_starting_it_again_is_com
     await person.start()
     assert await blocked_at() is None
     assert "Welcome back!" in last(person)
+
+
+async def test_a_picture_or_a_voice_message_is_answered_plainly(max_stack: MaxStack) -> None:
+    person = await _consented(max_stack)
+    await person.send_file(b"\x89PNG\r\n\x1a\n" + b"0" * 64, "photo.png", mime_type="image/png")
+    assert last(person).startswith("I cannot listen to voice messages")
+    assert person.last_message.button("📅 Book a doctor") is not None  # and the menu

@@ -179,11 +179,12 @@ async def test_book_again_after_a_clinic_cancellation_keeps_the_notice(
 
     answer, what = await press_on(user, note, "Book again")
     assert not answer.show_alert and what.protect_content
-    assert "Which doctor do you need?" in (what.text or "")
-    assert calendar_data(what, "ap:s:")
+    # The same doctor's calendar (issue 14, 11d), not the specialty list.
+    assert "Choose a day" in (what.text or "") or "No free times" in (what.text or "")
+    assert calendar_data(what, "ab:x:") and not calendar_data(what, "ap:s:")
 
-    # Choosing a specialty edits the new message, not the notice.
-    await tap(user, "ap:s:")
-    doctors = shown(user, what.message_id)
-    assert "Choose a doctor" in (doctors.text or "") and calendar_data(doctors, "ap:d:")
+    # Leaving the calendar edits the new message, not the notice.
+    await tap(user, "ab:x:")
+    left = shown(user, what.message_id)
+    assert "Cancelled." in (left.text or "")
     note.assert_intact(user)

@@ -16,6 +16,7 @@ from bot.db.models import User
 from bot.offline import OfflineStack
 from bot.services.notifications.kinds import Kind
 from bot.services.notifications.outbox import Status
+from bot.services.notifications.render import one_full_stop
 from tests.e2e.booking import with_button
 from tests.e2e.helpers import last_text
 from tests.e2e.notifications_support import (
@@ -62,7 +63,10 @@ async def test_result_ready_reaches_the_owner_and_a_records_relative_only(
     assert len(neighbour.messages) == seen[neighbour.id]  # appointments only: nothing
     expected = {
         daughter: "🧪 A new lab result is ready for Mum <Galya> & Co.",
-        owner: f"🧪 A new lab result is ready for {await own_label(stack, owner.id)}.",
+        # Her label is "Галина К.": the sentence ends with one full stop, not two.
+        owner: one_full_stop(
+            f"🧪 A new lab result is ready for {await own_label(stack, owner.id)}."
+        ),
     }
     for user, text in expected.items():
         assert len(user.messages) == seen[user.id] + 1
@@ -112,7 +116,9 @@ async def test_revoked_access_stops_queued_news_and_old_open_buttons(
     assert len(anna.messages) == seen
     assert "lab result" in last_text(owner)
     skipped = [r for r in await outbox(stack, Kind.RESULT_READY) if r.status == Status.SKIPPED]
-    assert [r.outcome for r in skipped] == ["grant_gone"]
+    # The bot recorded the revocation itself (`revoked_at`): the row is no access any more,
+    # before the backend is even asked.
+    assert [r.outcome for r in skipped] == ["no_access"]
 
     # The Open button of the earlier notification is refused.
     _, [data] = with_button(anna, "rd:o:")

@@ -98,7 +98,8 @@ async def test_every_section_of_my_mothers_and_my_own_card(
     assert opened.text is None
     document = user.last_message
     assert document.protect_content and "HbA1c" in document.html and "normal" in document.html
-    await user.press(f"📈 Trend: {hba1c.name}")
+    # The analyte in the reader's language, not the backend's Russian (issue 14).
+    await user.press("📈 Trend: Glycated haemoglobin (HbA1c)")
     chart = user.photos[-1]
     assert png_size(chart.data) == (1080, 720) and (chart.width, chart.height) == (1080, 720)
     await user.press("📄 PDF")

@@ -41,7 +41,7 @@ async def test_book_from_menu_to_confirmation_done_and_ics(talk: Talk) -> None:
     talk.screen = what
     assert what.placement is Placement.NEW and what.protect
     assert "Patient: " in what.text and "Choose a specialty" in what.text
-    assert "Therapist" in [b.text for b in what.buttons]  # English names by code
+    assert "General practitioner" in [b.text for b in what.buttons]  # English names by code
     assert what.buttons[-1].action == "ab:x:"
 
     await talk.to_calendar()
@@ -62,7 +62,8 @@ async def test_book_from_menu_to_confirmation_done_and_ics(talk: Talk) -> None:
     assert done[0].text == "Done"
     assert done[1].text.startswith("✅ <b>Appointment booked:</b>")
     ics = done[2].file
-    assert ics is not None and done[2].protect and ics.mime == "text/calendar"
+    assert ics is not None and not done[2].protect and ics.mime == "text/calendar"
+    assert "medical data" in done[2].text  # saveable (issue 14, 2), and said what it holds
     [visit] = (await visit_ids(talk.backend)) - before
     assert ics.name == f"appointment-{visit}.ics"
     assert f"UID:{visit}@emk-bot" in ics.data.decode()

@@ -15,11 +15,12 @@ from bot.crypto import requester_id_for
 from bot.db.engine import SessionMaker
 from bot.db.models import MAX, TELEGRAM, User
 from bot.flows import router
-from bot.flows.inputs import Command, Contact, Input, Press, Started, Text, parse_text
+from bot.flows.inputs import Command, Contact, Input, Media, Press, Started, Text, parse_text
 from bot.flows.screens import Placement, Screen
 from bot.keys import AppKeys
 from bot.services import linking_sms
 from bot.services.users import get_or_create_user, give_consent, set_language
+from bot.settings import Settings
 from tests.unit.flow_context import DictMemory, english_context
 
 
@@ -96,10 +97,13 @@ async def test_before_consent_a_press_is_refused_and_text_asks_again(clock: Froz
     assert "Do you agree?" in typed.texts[0]
 
 
-async def test_help_works_before_and_after_consent(clock: FrozenClock) -> None:
+async def test_help_works_before_and_after_consent(clock: FrozenClock, settings: Settings) -> None:
     for consent in (False, True):
-        answer = await answer_to(person(clock(), consent=consent), clock, Command("help"))
+        answer = Recorded()
+        ctx = english_context(person(clock(), consent=consent), None, clock, settings=settings)
+        await router.handle(ctx, DictMemory(), Command("help"), answer)
         assert "What this bot does" in answer.texts[0]
+        assert "If something does not work" in answer.texts[0]
 
 
 async def test_forged_and_stale_ids_are_out_of_date(clock: FrozenClock) -> None:
@@ -120,13 +124,30 @@ async def test_a_language_nobody_offers_changes_nothing(clock: FrozenClock) -> N
 
 async def test_anything_else_is_not_understood_with_the_menu(clock: FrozenClock) -> None:
     user = person(clock())
-    for event in (Text("помогите"), Text(""), Contact("+79990000001", own=True), Command("zz")):
+    for event in (Text("спасибо"), Text(""), Contact("+79990000001", own=True), Command("zz")):
         answer = await answer_to(user, clock, event)
         [screen] = answer.screens
         assert screen.text == "I did not understand that. Use the menu below, or /help."
         assert screen.menu is not None and answer.deleted == 0
     code = await answer_to(user, clock, Text("097 117"))
     assert code.deleted == 1 and code.texts[0].startswith("Message deleted: it looks like a one")
+
+
+async def test_words_asking_for_help_get_the_help_and_where_to_turn(
+    clock: FrozenClock, settings: Settings
+) -> None:
+    answer = Recorded()
+    ctx = english_context(person(clock()), None, clock, settings=settings)
+    await router.handle(ctx, DictMemory(), Text("помогите не могу войти"), answer)
+    [screen] = answer.screens
+    assert "What this bot does" in screen.text and "If something does not work" in screen.text
+    assert "support" not in screen.text.lower()  # no SUPPORT_CONTACT set: no support line
+
+
+async def test_a_voice_message_or_a_sticker_is_answered_plainly(clock: FrozenClock) -> None:
+    answer = await answer_to(person(clock()), clock, Media("voice"))
+    [screen] = answer.screens
+    assert screen.text.startswith("I cannot listen to voice messages") and screen.menu
 
 
 async def test_the_menu_button_brings_the_menu_back(clock: FrozenClock) -> None:

@@ -34,7 +34,8 @@ def pressed(action: str, person_id: int = 7, ref: str = "a1b2c3") -> str:
 def test_visit_and_booking_buttons_of_a_notification_are_marked() -> None:
     move = VisitCb.unpack(pressed(Action.RESCHEDULE))
     cancel = VisitCb.unpack(pressed(Action.CANCEL))
-    book = WhoCb.unpack(pressed(Action.BOOK))
+    book = VisitCb.unpack(pressed(Action.BOOK))  # the cancelled visit's doctor (issue 14, 11d)
+    first = WhoCb.unpack(pressed(Action.BOOK, ref=""))  # no visit: the first choice
     assert (move.action, move.person_id, move.appointment_id, move.n) == (
         VisitAction.MOVE,
         7,
@@ -42,7 +43,13 @@ def test_visit_and_booking_buttons_of_a_notification_are_marked() -> None:
         True,
     )
     assert (cancel.action, cancel.n) == (VisitAction.CANCEL, True)
-    assert (book.flow, book.person_id, book.n) == (Flow.BOOK, 7, True)
+    assert (book.action, book.person_id, book.appointment_id, book.n) == (
+        VisitAction.AGAIN,
+        7,
+        "a1b2c3",
+        True,
+    )
+    assert (first.flow, first.person_id, first.n) == (Flow.BOOK, 7, True)
 
 
 def test_buttons_whose_handlers_never_replace_the_message_are_unchanged() -> None:

@@ -203,7 +203,8 @@ async def test_lab_table_marks_trend_chart_pdf_and_journal(
 
     await me.press(button(document, "📄 Скачать PDF"))
     pdf = me.last_request("sendDocument")
-    assert pdf.protect_content is True and "HbA1c" in pdf_text(file_bytes(pdf))
+    # A file to keep (issue 14): saveable, not protected; the chart above stays protected.
+    assert not pdf.protect_content and "HbA1c" in pdf_text(file_bytes(pdf))
 
     await me.text(MENU)
     await me.press(button(last_with_buttons(me.rec, 4103), "👁"))
@@ -224,7 +225,7 @@ async def test_export_sends_one_pdf_with_contents(
     await me.press(button(last_with_buttons(me.rec, 4104), "Всё"))
     export = me.last_request("sendDocument")
     text = pdf_text(file_bytes(export))
-    assert export.protect_content is True and "Содержание" in text and "Анализы" in text
+    assert not export.protect_content and "Содержание" in text and "Анализы" in text
 
 
 async def test_export_says_it_is_preparing_first_and_then_takes_the_time_it_needs(

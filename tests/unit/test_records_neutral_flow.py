@@ -135,8 +135,10 @@ async def test_home_list_paging_document_and_ids_telegram_parses(
         parsed(b.action)
 
     [pdf] = await flow.document_pdf(talk, person, entry.e)
-    assert pdf.file is not None and pdf.file.data.startswith(b"%PDF") and pdf.protect
-    assert pdf.file.mime == "application/pdf" and pdf.file.name == f"emk-{entry.e}.pdf"
+    # A file to keep (issue 14): saveable, named for what and whose it is.
+    assert pdf.file is not None and pdf.file.data.startswith(b"%PDF") and not pdf.protect
+    assert pdf.file.mime == "application/pdf" and pdf.file.name.endswith(".pdf")
+    assert entry.e not in pdf.file.name
 
 
 async def test_trend_chart_is_a_protected_png_with_its_way_back(
@@ -175,8 +177,8 @@ async def test_export_says_preparing_first_reports_progress_and_sends_one_pdf(
     [pdf] = await flow.export(talk, person, Period.ALL, progress=lambda: calls.append(1), say=say)
     assert [(s.text, s.placement) for s in said] == [("Preparing the PDF…", Placement.POPUP)]
     assert calls  # each backend answer gave the export more time
-    assert pdf.file is not None and pdf.file.data.startswith(b"%PDF") and pdf.protect
-    assert pdf.text == "Medical record, all time."
+    assert pdf.file is not None and pdf.file.data.startswith(b"%PDF") and not pdf.protect
+    assert pdf.text.startswith("Medical record, all time.\n🔒 This file contains medical data")
 
 
 async def test_journal_lists_this_bots_views(talk: FlowContext, sessionmaker: SessionMaker) -> None:

@@ -54,7 +54,8 @@ async def test_list_visit_ics_and_cancel_asked_first(talk: Talk) -> None:
     assert talk.on_screen("aw:l:") == [f"aw:l:{person}:0"]  # "Back" to the list shown
 
     [ics] = await talk.press(f"av:i:{person}:{visit}:0")
-    assert ics.file is not None and ics.protect and ics.placement is Placement.NEW
+    # A file to keep (issue 14): saveable, not protected.
+    assert ics.file is not None and not ics.protect and ics.placement is Placement.NEW
 
     [question] = await talk.press(f"av:c:{person}:{visit}:0")
     assert question.text.endswith("<b>Cancel this appointment?</b>")

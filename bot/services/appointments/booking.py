@@ -19,6 +19,7 @@ from typing import Any
 
 from backend_client.errors import (
     AccessDenied,
+    AlreadyBooked,
     BackendError,
     BackendUnavailable,
     InvalidRequest,
@@ -131,11 +132,51 @@ async def doctors(
             )
         except NotFound as error:
             raise ReferralGone("referral no longer active") from error
+        found = await _at_referral_clinic(backend, grant_id, requester_id, draft.referral_id, found)
     else:
         found = await backend.list_doctors(
             grant_id, requester_id, specialty_code=draft.specialty_code
         )
-    return sorted(found, key=lambda d: (d.clinic.name, d.full_name))
+    # The patient's own (district) doctor first, as patients look for them.
+    return sorted(found, key=lambda d: (not d.district, d.clinic.name, d.full_name))
+
+
+async def nearest_times(
+    backend: RecordsBackend,
+    grant_id: str,
+    requester_id: str,
+    found: list[Doctor],
+    now: datetime,
+) -> dict[str, datetime]:
+    """The first free time in the window of each doctor who has one (for the doctor buttons)."""
+    nearest: dict[str, datetime] = {}
+    for doctor in found:
+        slots = await window_slots(backend, grant_id, requester_id, doctor.doctor_id, now)
+        if slots:
+            nearest[doctor.doctor_id] = min(s.starts_at for s in slots)
+    return nearest
+
+
+async def _at_referral_clinic(
+    backend: RecordsBackend,
+    grant_id: str,
+    requester_id: str,
+    referral_id: str,
+    found: list[Doctor],
+) -> list[Doctor]:
+    """A referral names the clinic it is for («КДЦ № 6»): only that clinic's doctors, even
+    when the backend answers with the specialty's doctors elsewhere."""
+    referral = next(
+        (
+            r
+            for r in await backend.list_referrals(grant_id, requester_id)
+            if r.referral_id == referral_id
+        ),
+        None,
+    )
+    if referral is None or referral.clinic is None:
+        return found
+    return [d for d in found if d.clinic.clinic_id == referral.clinic.clinic_id]
 
 
 async def find_doctor(
@@ -149,6 +190,16 @@ async def find_doctor(
         ),
         None,
     )
+
+
+async def active_visit_of(
+    backend: RecordsBackend, grant_id: str, requester_id: str, specialty_code: str
+) -> Appointment | None:
+    """The patient's active future visit of this specialty, if any (one is allowed)."""
+    for visit in await backend.list_appointments(grant_id, requester_id, upcoming=True):
+        if visit.is_active and visit.doctor.specialty.code == specialty_code:
+            return visit
+    return None
 
 
 async def window_slots(
@@ -231,6 +282,8 @@ class Failure(StrEnum):
     """The grant no longer allows appointments."""
     UNAVAILABLE = "unavailable"
     """The backend did not answer; nothing is lost, the same request may be repeated."""
+    ALREADY_BOOKED = "already_booked"
+    """The patient already has an active visit of this specialty (one at a time, as EMIAS)."""
     RETRY = "retry"
     """The request was refused for a reason of its own (a stale confirmation): start the step
     again."""
@@ -241,6 +294,8 @@ def failure_of(error: BackendError) -> Failure:
     backend anything more (see `explain` for the cases a second look settles)."""
     if isinstance(error, SlotTaken):
         return Failure.SLOT_TAKEN
+    if isinstance(error, AlreadyBooked):
+        return Failure.ALREADY_BOOKED
     if isinstance(error, ReferralGone):
         return Failure.REFERRAL_GONE
     if isinstance(error, BackendUnavailable | RateLimited):

@@ -25,6 +25,7 @@ from bot.logs import log_event
 from bot.services.notifications.kinds import SCOPE_OF, Kind, Priority
 from bot.services.notifications.outbox import NewMessage, enqueue, skip_pending_for_subject
 from bot.services.notifications.recipients import recipients_for
+from bot.services.people import end_links_of_grant
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,8 @@ async def ingest_event(
     Runs inside the caller's transaction; the caller commits. `now` is the one clock's."""
     if not await _mark_processed(session, event.event_id, now):
         return 0
+    if event.kind is EventKind.ACCESS_REVOKED and event.grant_id:
+        return await _access_ended(session, event, event.grant_id, now)
     mapped = _KIND_OF_EVENT.get(event.kind)
     if mapped is None or event.patient_id is None:
         return 0  # slot_freed feeds the slot-watch poller; access events the policies feature
@@ -88,6 +91,25 @@ async def ingest_event(
             priority=priority,
         )
         for r in recipients
+    ]
+    return await enqueue(session, messages, now)
+
+
+async def _access_ended(session: AsyncSession, event: Event, grant_id: str, now: datetime) -> int:
+    """Whoever acted on the card through the revoked grant: their row ends now (no picker
+    offers it), and they are told — not at their next tap."""
+    ended = await end_links_of_grant(session, grant_id, now)
+    messages = [
+        NewMessage(
+            user_id=row.user_id,
+            kind=Kind.ACCESS_ENDED,
+            dedup_key=f"ev:{event.event_id}:{row.user_id}",
+            person_id=row.id,
+            subject=grant_id,
+            payload={},
+            priority=Priority.URGENT,
+        )
+        for row in ended
     ]
     return await enqueue(session, messages, now)
 

@@ -13,6 +13,9 @@ class Kind(StrEnum):
     VISIT_MOVED = "visit_moved"
     VISIT_CANCELLED = "visit_cancelled"
     SLOT_FOUND = "slot_found"
+    # Someone's access to a card they act on ended (its owner revoked it): always told, no
+    # switch holds it back, and the card stops being offered at once.
+    ACCESS_ENDED = "access_ended"
 
 
 class Priority(IntEnum):

@@ -99,6 +99,8 @@ async def prepare(
     if user.blocked_at is not None:
         return Skip("blocked")
     kind = Kind(message.kind)
+    if kind is Kind.ACCESS_ENDED:
+        return await _access_ended(session, ctx, user, message, now)
     prefs = await load_prefs(session, user.id)
     if not prefs.allows(kind) and not _answers_a_request(message):
         return Skip("switched_off")
@@ -117,6 +119,18 @@ async def prepare(
     if isinstance(view, Skip):
         return view
     return Send(user.telegram_id, view, user.channel)
+
+
+async def _access_ended(
+    session: AsyncSession, ctx: SendContext, user: User, message: ClaimedMessage, now: datetime
+) -> Decision:
+    """Told even in quiet hours and with every switch off: it is about who may see a card."""
+    row = await session.get(LinkedPerson, message.person_id) if message.person_id else None
+    if row is None or row.user_id != user.id:
+        return Skip("link_gone")  # deleted since (/forget, unlinked): nothing to tell
+    label = FieldCipher(ctx.keys).decrypt(row.label_enc, purpose=PURPOSE_LABEL)
+    renderer = Renderer(ctx.catalog, user.language or ctx.default_locale, now)
+    return Send(user.telegram_id, renderer.access_ended(label), user.channel)
 
 
 async def _render(

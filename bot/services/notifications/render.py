@@ -50,6 +50,12 @@ class NotificationView:
     protect_content: bool = True
 
 
+def one_full_stop(sentence: str) -> str:
+    """A sentence that ends with a name ending in an initial ("Анна С.") ends with one full
+    stop, not two ("Анна С..")."""
+    return sentence[:-1] if sentence.endswith("..") and not sentence.endswith("...") else sentence
+
+
 class Renderer:
     """Texts for one locale, written at `now` (a date of this year is shown without it)."""
 
@@ -76,7 +82,14 @@ class Renderer:
         else:
             text = _("📄 A new document is in the medical record of {label}.")
         button = Button(_("Open"), Action.OPEN_ENTRY, person_id, entry_id)
-        return NotificationView(text.format(label=html.escape(label)), (button,))
+        return NotificationView(one_full_stop(text.format(label=html.escape(label))), (button,))
+
+    def access_ended(self, label: str) -> NotificationView:
+        text = self._(
+            "🔒 Your access to the card «{label}» has ended: its owner revoked it. The bot no "
+            "longer offers this card; to act on it again, ask the owner for a new code."
+        ).format(label=html.escape(label))
+        return NotificationView(text)
 
     def _visit_buttons(self, person_id: int, appointment_id: str) -> tuple[Button, ...]:
         _ = self._

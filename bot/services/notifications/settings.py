@@ -32,7 +32,8 @@ class Prefs:
     offsets: tuple[int, ...] = DEFAULT_OFFSETS
 
     def allows(self, kind: Kind) -> bool:
-        return bool(getattr(self, SWITCH_OF[kind].value))
+        switch = SWITCH_OF.get(kind)  # a kind without a switch is always told
+        return switch is None or bool(getattr(self, switch.value))
 
 
 def parse_offsets(raw: str) -> tuple[int, ...]:

@@ -17,6 +17,7 @@ from backend_client.models import (
     AnalyteHistory,
     Document,
     EntryPage,
+    PatientRef,
     Relation,
     Requester,
     Scope,
@@ -158,7 +159,14 @@ class RecordDesk:
             people.log_denied(self._user, row.id, "foreign_document", "records.document")
             raise NotFound("not this patient's document")
 
-    async def pdf(self, person_id: object, entry_id: str) -> bytes:
+    async def patient(self, row: LinkedPerson) -> PatientRef:
+        """Whom the card is of, as the backend names them (for a file's name and title: the
+        user's own label for the card may be private)."""
+        grant = await self._call(self._backend.get_grant(row.grant_id, self._requester))
+        return grant.patient
+
+    async def pdf(self, person_id: object, entry_id: str) -> tuple[LinkedPerson, Document, bytes]:
+        """The backend's PDF of one document, with the card and the document it is of."""
         row = await self.card(person_id, "records.pdf")
         doc = await self._call(
             self._backend.get_document(row.grant_id, self._requester.id, entry_id)
@@ -168,7 +176,7 @@ class RecordDesk:
             self._backend.get_document_pdf(row.grant_id, self._requester.id, entry_id)
         )
         await self._journal(row, ViewAction.PDF, doc.section.value, doc.entry_id)
-        return data
+        return row, doc, data
 
     async def history(self, person_id: object, analyte_code: str) -> AnalyteHistory:
         row = await self.card(person_id, "records.chart")

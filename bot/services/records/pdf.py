@@ -39,6 +39,9 @@ class PdfLabels:
     reference: str
     footer: str
     sections: dict[str, str]
+    patient: str = ""
+    """Whose record, as the backend names the patient ("Patient: Анна И., born …"): never the
+    user's own label for the card, which may be private ("Мама")."""
 
 
 class _Pdf(FPDF):
@@ -146,6 +149,9 @@ def document_pdf(doc: Document, labels: PdfLabels, locale: str) -> bytes:
 def _contents(title: str) -> Callable[[FPDF, list[OutlineSection]], None]:
     def render(pdf: FPDF, outline: list[OutlineSection]) -> None:
         pdf.set_font(_FAMILY, "B", 16)
+        # fpdf2 calls this at output time with x wherever the last page left it: a heading
+        # from there ran off the page («Содер»).
+        pdf.set_x(pdf.l_margin)
         pdf.cell(0, 10, title, new_x="LMARGIN", new_y="NEXT")
         for section in outline:
             pdf.set_font(_FAMILY, "B" if section.level == 0 else "", 11 if section.level else 12)
@@ -162,10 +168,13 @@ def _contents(title: str) -> Callable[[FPDF, list[OutlineSection]], None]:
 def export_pdf(docs: Sequence[Document], labels: PdfLabels, locale: str) -> bytes:
     """All `docs` grouped by section (in the given order), a clickable table of contents first."""
     pdf = _Pdf(labels.footer)
-    pdf.set_title(labels.title)
+    pdf.set_title(f"{labels.title} — {labels.patient}" if labels.patient else labels.title)
     pdf.add_page()
     pdf.set_font(_FAMILY, "B", 20)
     pdf.multi_cell(0, 10, labels.title, new_x="LMARGIN", new_y="NEXT")
+    if labels.patient:
+        pdf.set_font(_FAMILY, "B", 13)
+        pdf.multi_cell(0, 8, labels.patient, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(_FAMILY, "", 12)
     pdf.multi_cell(0, 7, labels.subtitle, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
