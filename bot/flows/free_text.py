@@ -24,7 +24,7 @@ from bot.flows.access_texts import esc
 from bot.flows.appointment_common import load_draft
 from bot.flows.context import FlowContext, Memory
 from bot.flows.help import help_text
-from bot.flows.screens import Placement, Screen
+from bot.flows.screens import Screen, edit_as_new
 
 _WORD = re.compile(r"[a-zа-яё]+")
 
@@ -134,11 +134,5 @@ async def _book_at(ctx: FlowContext, memory: Memory, code: str) -> list[Screen]:
         # directly (a referral is needed): the usual first step, as from the menu.
         return started
     picked: Sequence[Screen] = await booking.picked(ctx, memory, ids.PICK_SPECIALTY, code)
-    return [_as_new(screen) for screen in picked]
-
-
-def _as_new(screen: Screen) -> Screen:
-    """Typed text has no pressed message to edit: each step comes as a new message."""
-    if screen.placement is Placement.EDIT:
-        return Screen(screen.text, screen.rows, Placement.NEW, screen.protect, screen.file)
-    return screen
+    # Typed text has no pressed message to edit: each step comes as a new message.
+    return [edit_as_new(screen) for screen in picked]

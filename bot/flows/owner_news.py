@@ -51,9 +51,12 @@ async def tell_owner(ctx: FlowContext, person_id: int, news: VisitNews, visit: A
             User.id != ctx.user.id,
         )
     )
+    told = owners.all()
+    if not told:
+        return  # the owner does not use the bot: nobody to tell, nothing more to read
     name = (await requester_of(ctx)).display_name
     notices = []
-    for recipient, language, channel in owners:
+    for recipient, language, channel in told:
         theirs = ctx.in_locale(language or ctx.settings.app.default_locale)
         text = theirs.gettext(_TEXTS[news]).format(
             name=esc(name),

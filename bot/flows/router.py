@@ -18,7 +18,6 @@ Every step still checks that the person may do it (another person's card is an a
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
 
 from bot.flows import (
     appointments_press,
@@ -43,7 +42,7 @@ from bot.flows.linking_outputs import Reply, deliver
 from bot.flows.linking_steps import is_linking
 from bot.flows.linking_texts import sensitive_deleted_text
 from bot.flows.notification_settings import SetAction
-from bot.flows.screens import N_, Placement, Screen
+from bot.flows.screens import N_, Placement, Screen, edit_as_new
 from bot.services import linking as linking_service
 
 MAIN_MENU = menu.MenuEntry("main", N_("☰ Menu"))
@@ -257,14 +256,10 @@ async def _menu(ctx: FlowContext, memory: Memory, entry: menu.MenuEntry, answer:
         return False  # an entry whose flow this channel does not route yet
     # A menu entry opens its screen anew, as a typed command would: never in place of the
     # message that carries the menu (on a channel without reply keyboards, that is the menu).
-    await answer.show([_as_new(screen) for screen in shown if screen.placement != Placement.STRIP])
-    return True
-
-
-def _as_new(screen: Screen) -> Screen:
-    return (
-        replace(screen, placement=Placement.NEW) if screen.placement is Placement.EDIT else screen
+    await answer.show(
+        [edit_as_new(screen) for screen in shown if screen.placement != Placement.STRIP]
     )
+    return True
 
 
 async def _gated_press(ctx: FlowContext, memory: Memory, action: str, answer: Answer) -> bool:

@@ -7,7 +7,7 @@ a channel must do or, where it cannot, what it does instead (MAX has no protect_
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 
@@ -65,3 +65,11 @@ class Screen:
 def column(*buttons: Button) -> tuple[tuple[Button, ...], ...]:
     """One button per row: the shape of most of the bot's menus."""
     return tuple((button,) for button in buttons)
+
+
+def edit_as_new(screen: Screen) -> Screen:
+    """A step that would replace the pressed message, as a message of its own: for an answer
+    to typed text or to a menu entry, which have no pressed message to replace."""
+    return (
+        replace(screen, placement=Placement.NEW) if screen.placement is Placement.EDIT else screen
+    )

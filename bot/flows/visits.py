@@ -120,6 +120,16 @@ async def _fixed(
     return [alert(failure_text(ctx, Failure.VISIT_FIXED)), as_new(screen, anew)]
 
 
+async def _changeable_visit(
+    ctx: FlowContext, memory: Memory, person_id: int, appointment_id: str, anew: bool
+) -> tuple[Acting, Appointment] | list[Screen]:
+    """As `_visit`, and only while the visit can still be moved or cancelled."""
+    found = await _visit(ctx, memory, person_id, appointment_id, anew)
+    if isinstance(found, list):
+        return found
+    return await _fixed(ctx, memory, *found, anew) or found
+
+
 async def visit_viewed(
     ctx: FlowContext, memory: Memory, person_id: int, appointment_id: str, anew: bool = False
 ) -> list[Screen]:
@@ -133,11 +143,9 @@ async def move_asked(
     ctx: FlowContext, memory: Memory, person_id: int, appointment_id: str, anew: bool = False
 ) -> list[Screen]:
     """ "Reschedule": the doctor's calendar, in the booking flow's MOVE mode."""
-    found = await _visit(ctx, memory, person_id, appointment_id, anew)
+    found = await _changeable_visit(ctx, memory, person_id, appointment_id, anew)
     if isinstance(found, list):
         return found
-    if fixed := await _fixed(ctx, memory, *found, anew):
-        return fixed
     acting, visit = found
     draft = BookingDraft(
         person_id=acting.person_id,
@@ -196,11 +204,9 @@ async def book_by_referral(
 async def cancel_asked(
     ctx: FlowContext, memory: Memory, person_id: int, appointment_id: str, anew: bool = False
 ) -> list[Screen]:
-    found = await _visit(ctx, memory, person_id, appointment_id, anew)
+    found = await _changeable_visit(ctx, memory, person_id, appointment_id, anew)
     if isinstance(found, list):
         return found
-    if fixed := await _fixed(ctx, memory, *found, anew):
-        return fixed
     acting, visit = found
     text = (
         visit_text(ctx, acting.label, visit)

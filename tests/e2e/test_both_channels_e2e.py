@@ -32,6 +32,21 @@ async def link_own_card(person: Person, sandbox: SandboxBackend, key: str) -> No
     await person.send_text(await code_sent_to(sandbox, me.phone))
 
 
+async def link_mum(person: Person, sandbox: SandboxBackend, scope: str) -> None:
+    """Mother's card as "Mum", with the code she relays from her SMS (`scope`: the button)."""
+    mother = await persona(sandbox, "elderly_mother")
+    await person.press("👨‍👩‍👧 My people")
+    await person.press("➕ A relative's policy")
+    if "📱 Share my phone number" in person.buttons():
+        await person.press("📱 Share my phone number")
+    await person.send_text("Mum")
+    await person.send_text(mother.policy)
+    await person.send_text(f"{mother.birth_date:%d.%m.%Y}")
+    await person.press(scope)
+    await person.press("6 months")
+    await person.send_text(await code_sent_to(sandbox, mother.phone))
+
+
 async def test_linking_my_own_card_and_reading_my_record(
     channel: Channel, sandbox: SandboxBackend
 ) -> None:
@@ -51,19 +66,9 @@ async def test_linking_my_own_card_and_reading_my_record(
 async def test_a_relatives_card_with_the_code_the_owner_relays(
     channel: Channel, sandbox: SandboxBackend
 ) -> None:
-    mother = await persona(sandbox, "elderly_mother")
     daughter = await persona(sandbox, "mother")
     person = await consented(channel, 6002, "Анна", daughter.phone)
-    await person.press("👨‍👩‍👧 My people")
-    await person.press("➕ A relative's policy")
-    if "📱 Share my phone number" in person.buttons():
-        await person.press("📱 Share my phone number")
-    await person.send_text("Mum")
-    await person.send_text(mother.policy)
-    await person.send_text(f"{mother.birth_date:%d.%m.%Y}")
-    await person.press("Appointments and the medical record")
-    await person.press("6 months")
-    await person.send_text(await code_sent_to(sandbox, mother.phone))
+    await link_mum(person, sandbox, "Appointments and the medical record")
     assert "Mum is now in My people" in person.last_text
     await person.press("👨‍👩‍👧 My people")
     assert "Mum" in person.last_text
@@ -172,15 +177,7 @@ async def test_the_owner_on_telegram_is_told_when_a_relative_on_max_gets_access(
             e2e_settings, backend=sandbox, clock=sandbox_clock, telegram_bot=tg_bot
         ) as max_stack:
             relative = await consented(MaxChannel(max_stack), 6102, "Анна", daughter.phone)
-            await relative.press("👨‍👩‍👧 My people")
-            await relative.press("➕ A relative's policy")
-            await relative.press("📱 Share my phone number")
-            await relative.send_text("Mum")
-            await relative.send_text(mother.policy)
-            await relative.send_text(f"{mother.birth_date:%d.%m.%Y}")
-            await relative.press("Appointments only")
-            await relative.press("6 months")
-            await relative.send_text(await code_sent_to(sandbox, mother.phone))
+            await link_mum(relative, sandbox, "Appointments only")
             assert "Mum is now in My people" in relative.last_text
         alert = owner.last_text
         assert "Someone got access to your medical card" in alert and "Анна" in alert
@@ -278,14 +275,7 @@ async def owner_and_relative(
     relative = await consented(channel, 6011, "Анна", daughter.phone)
     await link_own_card(relative, sandbox, "mother")
     sandbox_clock.advance(minutes=2)
-    await relative.press("👨‍👩‍👧 My people")
-    await relative.press("➕ A relative's policy")
-    await relative.send_text("Mum")
-    await relative.send_text(mother.policy)
-    await relative.send_text(f"{mother.birth_date:%d.%m.%Y}")
-    await relative.press("Appointments and the medical record")
-    await relative.press("6 months")
-    await relative.send_text(await code_sent_to(sandbox, mother.phone))
+    await link_mum(relative, sandbox, "Appointments and the medical record")
     assert "Mum is now in My people" in relative.last_text
     return owner, relative, worker
 
